@@ -1,0 +1,244 @@
+// mediagw: run, validate and inspect gateway pipelines.
+//
+// Exit codes: 0 success; 1 runtime failure (a node failed, media error,
+// drain timeout is still 0); 2 bad input (usage, pipeline errors, a plugin
+// refusing its node).
+#include "gateway.hpp"
+#include "graph_spec.hpp"
+#include "log.hpp"
+#include "pipeline_desc.hpp"
+#include "registry.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+using namespace mediagw;
+
+namespace {
+
+constexpr int exit_ok = 0, exit_runtime = 1, exit_bad_input = 2;
+
+const char *usage_text = R"(Usage: mediagw [OPTIONS] COMMAND [ARGS]
+
+Commands:
+  run FILE         run the gateway described by the pipeline FILE
+  validate FILE    check FILE (and --set overrides) without running anything
+  plugins          list the plugins found: name, version, path, description
+  inspect PLUGIN   show a plugin's properties, ports and events
+
+Options:
+  --set NODE.PROP=VALUE   override a property (repeatable; also gateway.KEY)
+  -v, --verbose           debug logging (same as --log-level debug)
+  --log-level LEVEL       error, warning, info (default) or debug
+  --version               print the version
+  -h, --help              print this help
+
+Plugins are searched in MEDIAGW_PLUGIN_PATH (colon list), the build tree when
+run uninstalled, then the installed plugin directory.
+Exit codes: 0 ok, 1 runtime failure, 2 bad input.
+)";
+
+struct Options {
+    std::string command;
+    std::vector<std::string> args;
+    std::vector<std::string> overrides;
+};
+
+int usage_error(const std::string &message)
+{
+    std::fprintf(stderr, "mediagw: %s\n(see mediagw --help)\n", message.c_str());
+    return exit_bad_input;
+}
+
+const char *kind_name(mgw_media_kind k) { return k == MGW_MEDIA_AUDIO ? "audio" : "video"; }
+
+const char *type_name(mgw_prop_type t)
+{
+    switch (t) {
+    case MGW_PROP_STRING: return "string";
+    case MGW_PROP_INT: return "integer";
+    case MGW_PROP_DOUBLE: return "number";
+    case MGW_PROP_BOOL: return "boolean";
+    case MGW_PROP_ENUM: return "enum";
+    case MGW_PROP_NODE: return "node";
+    case MGW_PROP_STRING_LIST: return "string list";
+    }
+    return "?";
+}
+
+void print_warnings(const PluginRegistry &registry)
+{
+    for (auto &w : registry.warnings())
+        log(MGW_LOG_WARNING, "core", w);
+}
+
+int cmd_plugins()
+{
+    PluginRegistry registry(PluginRegistry::default_search_path());
+    std::vector<std::string> errors;
+    auto plugins = registry.load_all(errors);
+    print_warnings(registry);
+    for (auto *p : plugins)
+        std::printf("%-20s %-8s %s\n%-20s %-8s %s\n", p->info->name, p->info->version, p->info->description, "", "",
+                    p->path.c_str());
+    for (auto &e : errors)
+        std::fprintf(stderr, "mediagw: %s\n", e.c_str());
+    if (plugins.empty() && errors.empty())
+        std::fprintf(stderr, "mediagw: no plugins found (set MEDIAGW_PLUGIN_PATH)\n");
+    return errors.empty() ? exit_ok : exit_runtime;
+}
+
+int cmd_inspect(const std::string &name)
+{
+    PluginRegistry registry(PluginRegistry::default_search_path());
+    std::string error;
+    const Plugin *p = registry.load(name, error);
+    print_warnings(registry);
+    if (!p) {
+        if (error.rfind("no plugin", 0) == 0)
+            error += did_you_mean(name, registry.available());
+        std::fprintf(stderr, "mediagw: %s\n", error.c_str());
+        return exit_bad_input;
+    }
+    const auto *info = p->info;
+    std::printf("%s %s\n  %s\n  file: %s\n", info->name, info->version, info->description, p->path.c_str());
+    if (info->provides)
+        std::printf("  provides: %s\n", info->provides);
+    std::printf("\nProperties:\n");
+    if (!info->n_properties)
+        std::printf("  (none)\n");
+    for (size_t i = 0; i < info->n_properties; ++i) {
+        const auto &ps = info->properties[i];
+        std::string type = type_name(ps.type);
+        if (ps.type == MGW_PROP_ENUM)
+            type += " (" + std::string(ps.choices) + ")";
+        if (ps.type == MGW_PROP_NODE)
+            type += " providing '" + std::string(ps.choices) + "'";
+        std::string def = (ps.flags & MGW_PROP_REQUIRED) ? "required"
+                          : ps.default_value             ? std::string("default: ") + ps.default_value
+                                                         : "optional";
+        std::printf("  %-18s %s, %s%s\n      %s\n", ps.name, type.c_str(), def.c_str(),
+                    (ps.flags & MGW_PROP_SECRET) ? ", secret" : "", ps.description ? ps.description : "");
+    }
+    std::printf("\nPorts:\n");
+    if (!info->n_ports)
+        std::printf("  (none)\n");
+    for (size_t i = 0; i < info->n_ports; ++i) {
+        const auto &port = info->ports[i];
+        std::printf("  %-6s %-10s %s%s\n      caps: %s\n      %s\n",
+                    port.direction == MGW_PORT_INPUT ? "input" : "output", port.name, kind_name(port.kind),
+                    (port.flags & MGW_PORT_REQUIRED) ? ", required" : "", port.caps,
+                    port.description ? port.description : "");
+    }
+    if (info->events)
+        std::printf("\nEvents: %s\n", info->events);
+    return exit_ok;
+}
+
+std::optional<GraphSpec> load(const Options &opt, PluginRegistry &registry)
+{
+    Diagnostics diags;
+    auto desc = load_pipeline_file(opt.args[0], process_environment(), diags);
+    std::optional<GraphSpec> graph;
+    if (desc) {
+        for (auto &o : opt.overrides)
+            apply_override(*desc, o, diags);
+        graph = resolve_graph(*desc, registry, diags);
+    }
+    print_warnings(registry);
+    if (!diags.empty()) {
+        std::fputs(diags.format().c_str(), stderr);
+        std::fprintf(stderr, "%zu error%s\n", diags.size(), diags.size() == 1 ? "" : "s");
+        return std::nullopt;
+    }
+    return graph;
+}
+
+int cmd_validate(const Options &opt)
+{
+    PluginRegistry registry(PluginRegistry::default_search_path());
+    auto graph = load(opt, registry);
+    if (!graph)
+        return exit_bad_input;
+    std::printf("%s: ok (%zu node%s, %zu link%s)\n", opt.args[0].c_str(), graph->nodes.size(),
+                graph->nodes.size() == 1 ? "" : "s", graph->links.size(), graph->links.size() == 1 ? "" : "s");
+    return exit_ok;
+}
+
+int cmd_run(const Options &opt)
+{
+    PluginRegistry registry(PluginRegistry::default_search_path());
+    auto graph = load(opt, registry);
+    if (!graph)
+        return exit_bad_input;
+    Gateway gateway(std::move(*graph));
+    std::string error;
+    if (!gateway.build(error)) {
+        log(MGW_LOG_ERROR, "core", error);
+        return exit_bad_input;
+    }
+    return gateway.run();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Options opt;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](const char *flag) -> std::optional<std::string> {
+            std::string f = flag;
+            if (a.rfind(f + "=", 0) == 0)
+                return a.substr(f.size() + 1);
+            if (a == f && i + 1 < argc)
+                return std::string(argv[++i]);
+            return std::nullopt;
+        };
+        if (a == "-h" || a == "--help") {
+            std::fputs(usage_text, stdout);
+            return exit_ok;
+        } else if (a == "--version") {
+            std::printf("mediagw %s (plugin ABI %u, GStreamer %s)\n", MEDIAGW_VERSION, MGW_ABI_VERSION,
+                        gst_version_string());
+            return exit_ok;
+        } else if (a == "-v" || a == "--verbose") {
+            set_log_level(MGW_LOG_DEBUG);
+        } else if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) {
+            auto v = value("--log-level");
+            mgw_log_level level;
+            if (!v || !parse_log_level(*v, level))
+                return usage_error("--log-level takes error, warning, info or debug");
+            set_log_level(level);
+        } else if (a == "--set" || a.rfind("--set=", 0) == 0) {
+            auto v = value("--set");
+            if (!v)
+                return usage_error("--set needs NODE.PROPERTY=VALUE");
+            opt.overrides.push_back(*v);
+        } else if (a.size() > 1 && a[0] == '-') {
+            return usage_error("unknown option '" + a + "'");
+        } else if (opt.command.empty()) {
+            opt.command = a;
+        } else {
+            opt.args.push_back(a);
+        }
+    }
+    if (opt.command.empty())
+        return usage_error("no command given");
+
+    gst_init(nullptr, nullptr);
+    auto need = [&](size_t n, const char *what) {
+        return opt.args.size() == n ? 0 : usage_error(opt.command + " takes " + what);
+    };
+    if (opt.command == "plugins")
+        return need(0, "no arguments") ?: cmd_plugins();
+    if (opt.command == "inspect")
+        return need(1, "one PLUGIN name") ?: cmd_inspect(opt.args[0]);
+    if (opt.command == "validate")
+        return need(1, "one pipeline FILE") ?: cmd_validate(opt);
+    if (opt.command == "run")
+        return need(1, "one pipeline FILE") ?: cmd_run(opt);
+    return usage_error("unknown command '" + opt.command + "'" +
+                       did_you_mean(opt.command, {"run", "validate", "plugins", "inspect"}));
+}

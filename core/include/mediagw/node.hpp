@@ -1,0 +1,264 @@
+// Header-only C++ layer over plugin.h: a plugin is a class derived from
+// mediagw::Node plus one MEDIAGW_PLUGIN(...) line. No symbol of libmediagw is
+// needed; everything reaches the core through mgw_host_api.
+#pragma once
+
+#include <mediagw/plugin.h>
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mediagw {
+
+// Schema helpers, usable in constant initialisers.
+namespace prop {
+constexpr mgw_property_spec string(const char *name, const char *def, const char *doc, uint32_t flags = 0)
+{
+    return {name, MGW_PROP_STRING, flags, def, nullptr, doc};
+}
+constexpr mgw_property_spec integer(const char *name, const char *def, const char *doc, uint32_t flags = 0)
+{
+    return {name, MGW_PROP_INT, flags, def, nullptr, doc};
+}
+constexpr mgw_property_spec number(const char *name, const char *def, const char *doc, uint32_t flags = 0)
+{
+    return {name, MGW_PROP_DOUBLE, flags, def, nullptr, doc};
+}
+constexpr mgw_property_spec boolean(const char *name, const char *def, const char *doc)
+{
+    return {name, MGW_PROP_BOOL, 0, def, nullptr, doc};
+}
+constexpr mgw_property_spec choice(const char *name, const char *choices, const char *def, const char *doc)
+{
+    return {name, MGW_PROP_ENUM, 0, def, choices, doc};
+}
+constexpr mgw_property_spec node(const char *name, const char *capability, const char *doc, uint32_t flags = 0)
+{
+    return {name, MGW_PROP_NODE, flags, nullptr, capability, doc};
+}
+constexpr mgw_property_spec list(const char *name, const char *doc, uint32_t flags = 0)
+{
+    return {name, MGW_PROP_STRING_LIST, flags, nullptr, nullptr, doc};
+}
+constexpr uint32_t required = MGW_PROP_REQUIRED;
+constexpr uint32_t secret = MGW_PROP_SECRET;
+} // namespace prop
+
+namespace port {
+constexpr mgw_port_spec input(const char *name, mgw_media_kind kind, const char *caps, const char *doc,
+                              uint32_t flags = 0)
+{
+    return {name, MGW_PORT_INPUT, kind, flags, caps, doc};
+}
+constexpr mgw_port_spec output(const char *name, mgw_media_kind kind, const char *caps, const char *doc)
+{
+    return {name, MGW_PORT_OUTPUT, kind, 0, caps, doc};
+}
+constexpr uint32_t required = MGW_PORT_REQUIRED;
+constexpr mgw_media_kind audio = MGW_MEDIA_AUDIO;
+constexpr mgw_media_kind video = MGW_MEDIA_VIDEO;
+} // namespace port
+
+inline std::string input_pad_name(std::string_view port) { return "sink_" + std::string(port); }
+inline std::string output_pad_name(std::string_view port) { return "src_" + std::string(port); }
+
+// Thrown only inside a plugin (e.g. from a constructor); the trampolines turn
+// it into an error string before it could cross into the core.
+struct Error : std::exception {
+    std::string message;
+    explicit Error(std::string m) : message(std::move(m)) {}
+    const char *what() const noexcept override { return message.c_str(); }
+};
+
+class Node {
+public:
+    explicit Node(const mgw_node_init *init)
+        : name_(init->node_name), props_(init->properties), host_(init->host), api_(init->api)
+    {
+        bin_ = GST_BIN(gst_object_ref_sink(gst_bin_new(init->node_name)));
+    }
+    virtual ~Node() { gst_object_unref(bin_); }
+    Node(const Node &) = delete;
+    Node &operator=(const Node &) = delete;
+
+    // Overridables: the defaults fit a node that only carries media.
+    virtual bool start(std::string & /*error*/) { return true; }
+    virtual void stop() { stopped(); }
+    virtual void on_event(std::string_view /*source*/, const GstStructure * /*event*/) {}
+    virtual GstStructure *query(std::string_view /*what*/) { return nullptr; }
+
+    GstBin *bin() const { return bin_; }
+    const std::string &name() const { return name_; }
+
+protected:
+    // Properties: the core validated them and filled defaults.
+    bool has(const char *key) const { return gst_structure_has_field(props_, key); }
+    std::string str(const char *key) const
+    {
+        const char *v = gst_structure_get_string(props_, key);
+        return v ? v : "";
+    }
+    int64_t integer(const char *key) const
+    {
+        gint64 v = 0;
+        gst_structure_get_int64(props_, key, &v);
+        return v;
+    }
+    double number(const char *key) const
+    {
+        double v = 0;
+        gst_structure_get_double(props_, key, &v);
+        return v;
+    }
+    bool boolean(const char *key) const
+    {
+        gboolean v = FALSE;
+        gst_structure_get_boolean(props_, key, &v);
+        return v;
+    }
+    std::vector<std::string> list(const char *key) const
+    {
+        std::vector<std::string> out;
+        const GValue *v = gst_structure_get_value(props_, key);
+        if (v && G_VALUE_HOLDS(v, G_TYPE_STRV))
+            for (auto p = static_cast<char **>(g_value_get_boxed(v)); p && *p; ++p)
+                out.emplace_back(*p);
+        return out;
+    }
+
+    // Ports: ghost pads without a target until the node knows what flows.
+    GstPad *add_input(std::string_view port)
+    {
+        return add_ghost(input_pad_name(port), GST_PAD_SINK);
+    }
+    GstPad *add_output(std::string_view port)
+    {
+        return add_ghost(output_pad_name(port), GST_PAD_SRC);
+    }
+    GstPad *input(std::string_view port) const
+    {
+        return gst_element_get_static_pad(GST_ELEMENT(bin_), input_pad_name(port).c_str());
+    }
+    GstPad *output(std::string_view port) const
+    {
+        return gst_element_get_static_pad(GST_ELEMENT(bin_), output_pad_name(port).c_str());
+    }
+    // Is the port linked to another node in this gateway?
+    bool linked(GstPad *ghost) const { return ghost && gst_pad_is_linked(ghost); }
+
+    // Control plane.
+    void emit(GstStructure *event) { api_->emit(host_, event); }
+    void fail(const std::string &reason) { api_->fail(host_, reason.c_str()); }
+    void stopped() { api_->stopped(host_); }
+    GstStructure *query_node(const std::string &node, const char *what)
+    {
+        return api_->query(host_, node.c_str(), what);
+    }
+
+    void log(mgw_log_level level, const char *fmt, ...) const __attribute__((format(printf, 3, 4)))
+    {
+        va_list ap;
+        va_start(ap, fmt);
+        char *msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        api_->log(host_, level, msg);
+        g_free(msg);
+    }
+
+private:
+    GstPad *add_ghost(const std::string &name, GstPadDirection dir)
+    {
+        GstPad *pad = gst_ghost_pad_new_no_target(name.c_str(), dir);
+        gst_pad_set_active(pad, TRUE);
+        gst_element_add_pad(GST_ELEMENT(bin_), pad);
+        return pad;
+    }
+
+    std::string name_;
+    const GstStructure *props_;
+    mgw_host *host_;
+    const mgw_host_api *api_;
+    GstBin *bin_;
+};
+
+namespace detail {
+struct Handle {
+    mgw_node base;
+    Node *node;
+};
+
+inline Node *self(mgw_node *n) { return reinterpret_cast<Handle *>(n)->node; }
+
+inline GstElement *element(mgw_node *n) { return GST_ELEMENT(self(n)->bin()); }
+
+inline gboolean start(mgw_node *n, char **error)
+{
+    std::string err;
+    bool ok = false;
+    try {
+        ok = self(n)->start(err);
+    } catch (const std::exception &e) {
+        err = e.what();
+    }
+    if (!ok)
+        *error = g_strdup(err.empty() ? "start failed" : err.c_str());
+    return ok;
+}
+
+inline void stop(mgw_node *n) { self(n)->stop(); }
+
+inline void event(mgw_node *n, const char *source, const GstStructure *ev)
+{
+    self(n)->on_event(source, ev);
+}
+
+inline GstStructure *query(mgw_node *n, const char *what) { return self(n)->query(what); }
+
+inline void destroy(mgw_node *n)
+{
+    auto h = reinterpret_cast<Handle *>(n);
+    delete h->node;
+    delete h;
+}
+
+inline const mgw_node_ops ops = {sizeof(mgw_node_ops), element, start, stop, event, query, destroy};
+
+template <typename T> mgw_node *create(const mgw_node_init *init, char **error)
+{
+    try {
+        auto h = new Handle{{&ops}, nullptr};
+        try {
+            h->node = new T(init);
+        } catch (...) {
+            delete h;
+            throw;
+        }
+        return &h->base;
+    } catch (const std::exception &e) {
+        *error = g_strdup(e.what());
+    } catch (...) {
+        *error = g_strdup("unknown error");
+    }
+    return nullptr;
+}
+} // namespace detail
+
+template <typename T, size_t N> constexpr size_t count(const T (&)[N]) { return N; }
+constexpr size_t count(std::nullptr_t) { return 0; }
+
+} // namespace mediagw
+
+// One line per plugin module. PROPS and PORTS are arrays of mgw_property_spec
+// and mgw_port_spec (see mediagw::prop / mediagw::port), or nullptr.
+#define MEDIAGW_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, PROPS, PORTS)               \
+    extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                                  \
+        MGW_ABI_VERSION,      sizeof(mgw_plugin_info),      NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, \
+        PROPS,                mediagw::count(PROPS),        PORTS, mediagw::count(PORTS),               \
+        mediagw::detail::create<CLASS>}
+
+// A plugin without ports or properties passes nullptr for PROPS or PORTS.

@@ -1,0 +1,129 @@
+#include "conversion.hpp"
+
+namespace mediagw {
+
+namespace {
+
+std::string caps_name(const GstCaps *caps)
+{
+    if (!caps || gst_caps_is_empty(caps) || gst_caps_is_any(caps))
+        return caps && gst_caps_is_any(caps) ? "ANY" : "nothing";
+    return gst_structure_get_name(gst_caps_get_structure(caps, 0));
+}
+
+std::string to_string(const GstCaps *caps)
+{
+    gchar *s = gst_caps_to_string(caps);
+    std::string out = s;
+    g_free(s);
+    return out;
+}
+
+// The best-ranked factory of `type` whose `dir` pad can handle `caps`.
+std::string find_factory(GstElementFactoryListType type, const GstCaps *caps, GstPadDirection dir)
+{
+    GList *all = gst_element_factory_list_get_elements(type, GST_RANK_MARGINAL);
+    GList *fit = gst_element_factory_list_filter(all, caps, dir, FALSE);
+    fit = g_list_sort(fit, (GCompareFunc)gst_plugin_feature_rank_compare_func);
+    std::string name;
+    if (fit)
+        name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(fit->data));
+    gst_plugin_feature_list_free(fit);
+    gst_plugin_feature_list_free(all);
+    return name;
+}
+
+bool is_raw(const char *name) { return g_str_has_suffix(name, "/x-raw"); }
+
+} // namespace
+
+ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)
+{
+    ConversionPlan plan;
+    if (gst_caps_can_intersect(input, accepted)) {
+        plan.why = "passthrough of " + caps_name(input);
+        return plan;
+    }
+    const char *in_name = gst_structure_get_name(gst_caps_get_structure(input, 0));
+    const bool audio = g_str_has_prefix(in_name, "audio/");
+    GstCaps *raw = gst_caps_new_empty_simple(audio ? "audio/x-raw" : "video/x-raw");
+    const std::vector<std::string> raw_convert =
+        audio ? std::vector<std::string>{"audioconvert", "audioresample"}
+              : std::vector<std::string>{"videoconvert", "videoscale"};
+
+    if (!is_raw(in_name)) {
+        // Same codec, other framing (e.g. H.264 avc vs byte-stream): a parser does.
+        GstCaps *same = gst_caps_new_empty_simple(in_name);
+        bool same_codec = gst_caps_can_intersect(same, accepted);
+        gst_caps_unref(same);
+        if (same_codec) {
+            std::string parser = find_factory(GST_ELEMENT_FACTORY_TYPE_PARSER, input, GST_PAD_SINK);
+            if (!parser.empty()) {
+                plan.elements = {parser};
+                plan.why = std::string("reframe ") + in_name + " with " + parser;
+                gst_caps_unref(raw);
+                return plan;
+            }
+        }
+        std::string decoder = find_factory(GST_ELEMENT_FACTORY_TYPE_DECODER, input, GST_PAD_SINK);
+        if (decoder.empty()) {
+            plan.ok = false;
+            plan.why = "no decoder for " + to_string(input);
+            gst_caps_unref(raw);
+            return plan;
+        }
+        plan.elements.push_back(decoder);
+    }
+    plan.elements.insert(plan.elements.end(), raw_convert.begin(), raw_convert.end());
+
+    if (!gst_caps_can_intersect(raw, accepted)) {
+        std::string encoder;
+        for (guint i = 0; i < gst_caps_get_size(accepted) && encoder.empty(); ++i) {
+            GstCaps *one = gst_caps_copy_nth(accepted, i);
+            encoder = find_factory(GST_ELEMENT_FACTORY_TYPE_ENCODER, one, GST_PAD_SRC);
+            gst_caps_unref(one);
+        }
+        if (encoder.empty()) {
+            plan.ok = false;
+            plan.why = "no encoder for " + to_string(accepted);
+            gst_caps_unref(raw);
+            return plan;
+        }
+        plan.elements.push_back(encoder);
+        // Encoders emit one framing; a parser adapts it to what is accepted.
+        std::string parser = find_factory(GST_ELEMENT_FACTORY_TYPE_PARSER, accepted, GST_PAD_SRC);
+        if (!parser.empty())
+            plan.elements.push_back(parser);
+    }
+    gst_caps_unref(raw);
+
+    std::string chain;
+    for (auto &e : plan.elements)
+        chain += (chain.empty() ? "" : " ! ") + e;
+    plan.why = caps_name(input) + " -> " + caps_name(accepted) + " needs " + chain;
+    return plan;
+}
+
+static void set_if_present(GstElement *e, const char *prop, const char *value)
+{
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), prop))
+        gst_util_set_object_arg(G_OBJECT(e), prop, value);
+}
+
+GstElement *make_conversion_element(const std::string &factory)
+{
+    GstElement *e = gst_element_factory_make(factory.c_str(), nullptr);
+    if (!e)
+        return nullptr;
+    // Real-time settings for the encoders a gateway meets.
+    set_if_present(e, "deadline", "1");           // vp8enc/vp9enc: realtime
+    set_if_present(e, "cpu-used", "8");           // libvpx: fastest
+    set_if_present(e, "tune", "zerolatency");     // x264enc
+    set_if_present(e, "speed-preset", "ultrafast");
+    set_if_present(e, "key-int-max", "60");
+    set_if_present(e, "keyframe-max-dist", "60");
+    set_if_present(e, "usage-type", "camera");    // openh264enc
+    return e;
+}
+
+} // namespace mediagw

@@ -1,0 +1,468 @@
+#include "gateway.hpp"
+
+#include "log.hpp"
+
+#include <glib-unix.h>
+
+struct mgw_host {
+    mediagw::Gateway *gateway;
+    size_t index;
+};
+
+namespace mediagw {
+
+struct Gateway::NodeRuntime {
+    NodeSpec *spec = nullptr;
+    mgw_node *node = nullptr;
+    mgw_host host{};
+    NodeState state = NodeState::Waiting;
+    std::string category; // "plugin/node"
+};
+
+bool event_matches(const std::string &pattern, const std::string &source, const std::string &event)
+{
+    auto slash = pattern.find('/');
+    if (slash == std::string::npos)
+        return false;
+    std::string node = pattern.substr(0, slash);
+    return (node == "*" || node == source) && pattern.compare(slash + 1, std::string::npos, event) == 0;
+}
+
+namespace {
+
+void api_emit(mgw_host *h, GstStructure *event) { h->gateway->host_emit(h->index, event); }
+void api_log(mgw_host *h, mgw_log_level level, const char *message) { h->gateway->host_log(h->index, level, message); }
+void api_fail(mgw_host *h, const char *reason) { h->gateway->host_fail(h->index, reason); }
+void api_stopped(mgw_host *h) { h->gateway->host_stopped(h->index); }
+GstStructure *api_query(mgw_host *h, const char *node, const char *what)
+{
+    return h->gateway->host_query(h->index, node, what);
+}
+
+const mgw_host_api host_api = {sizeof(mgw_host_api), api_emit, api_log, api_fail, api_stopped, api_query};
+
+std::string structure_text(const GstStructure *s)
+{
+    gchar *t = gst_structure_to_string(s);
+    std::string out = t;
+    g_free(t);
+    return out;
+}
+
+} // namespace
+
+Gateway::Gateway(GraphSpec spec) : spec_(std::move(spec)) {}
+
+Gateway::~Gateway()
+{
+    // Let queued cross-thread callbacks run before `this` goes away.
+    for (int i = 0; pending_ > 0 && i < 1000; ++i)
+        g_main_context_iteration(nullptr, FALSE);
+    if (pipeline_)
+        gst_element_set_state(pipeline_, GST_STATE_NULL);
+    for (auto t : {bus_watch_, signal_int_, signal_term_, idle_timer_, call_timer_, run_timer_, drain_timer_})
+        if (t)
+            g_source_remove(t);
+    links_.clear();
+    for (auto &n : nodes_)
+        if (n->node)
+            n->node->ops->destroy(n->node);
+    if (pipeline_)
+        gst_object_unref(pipeline_);
+    if (loop_)
+        g_main_loop_unref(loop_);
+}
+
+template <typename F> void Gateway::on_main_loop(F &&f)
+{
+    ++pending_;
+    auto *fn = new std::function<void()>(std::forward<F>(f));
+    g_idle_add_full(
+        G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+            (*static_cast<std::function<void()> *>(data))();
+            return G_SOURCE_REMOVE;
+        },
+        fn,
+        [](gpointer data) { delete static_cast<std::function<void()> *>(data); });
+}
+
+bool Gateway::build(std::string &error)
+{
+    pipeline_ = GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(spec_.gateway.name.c_str())));
+    for (size_t i = 0; i < spec_.nodes.size(); ++i) {
+        auto rt = std::make_unique<NodeRuntime>();
+        NodeSpec &ns = spec_.nodes[i];
+        rt->spec = &ns;
+        rt->host = {this, i};
+        rt->category = std::string(ns.plugin->info->name) + "/" + ns.name;
+        for (size_t p = 0; p < ns.plugin->info->n_properties; ++p) {
+            const auto &ps = ns.plugin->info->properties[p];
+            if (const GValue *v = gst_structure_get_value(ns.properties.get(), ps.name))
+                log(MGW_LOG_DEBUG, rt->category, std::string("property ") + ps.name + " = " + printable_value(ps, v));
+        }
+        mgw_node_init init{sizeof(mgw_node_init), ns.name.c_str(), ns.properties.get(), &rt->host, &host_api};
+        char *err = nullptr;
+        rt->node = ns.plugin->info->create(&init, &err);
+        if (!rt->node) {
+            error = "node '" + ns.name + "' (plugin " + ns.plugin->info->name + "): " + (err ? err : "creation failed");
+            g_free(err);
+            return false;
+        }
+        GstElement *bin = rt->node->ops->element(rt->node);
+        if (!bin || !gst_bin_add(GST_BIN(pipeline_), bin)) {
+            error = "node '" + ns.name + "': the plugin gave no element to add";
+            nodes_.push_back(std::move(rt));
+            return false;
+        }
+        nodes_.push_back(std::move(rt));
+    }
+
+    auto pad_of = [&](size_t node, const mgw_port_spec *port, std::string &why) -> GstPad * {
+        std::string name = (port->direction == MGW_PORT_INPUT ? "sink_" : "src_") + std::string(port->name);
+        GstElement *bin = nodes_[node]->node->ops->element(nodes_[node]->node);
+        GstPad *pad = gst_element_get_static_pad(bin, name.c_str());
+        if (!pad)
+            why = "node '" + spec_.nodes[node].name + "' (plugin " + spec_.nodes[node].plugin->info->name +
+                  ") has no pad '" + name + "' for its port '" + port->name + "'";
+        return pad;
+    };
+    auto add_adapter = [&](const std::string &name, mgw_media_kind kind) {
+        auto adapter = std::make_unique<LinkAdapter>(name, kind, [name](bool is_error, const std::string &m) {
+            log(is_error ? MGW_LOG_ERROR : MGW_LOG_INFO, "link", m);
+        });
+        gst_bin_add(GST_BIN(pipeline_), adapter->element());
+        links_.push_back(std::move(adapter));
+        return links_.back().get();
+    };
+
+    for (auto &l : spec_.links) {
+        std::string name = spec_.nodes[l.from].name + "." + l.from_port->name + "->" + spec_.nodes[l.to].name + "." +
+                           l.to_port->name;
+        GstPad *out = pad_of(l.from, l.from_port, error);
+        GstPad *in = out ? pad_of(l.to, l.to_port, error) : nullptr;
+        if (!out || !in) {
+            if (out)
+                gst_object_unref(out);
+            return false;
+        }
+        LinkAdapter *a = add_adapter(name, l.from_port->kind);
+        bool ok = gst_pad_link(out, a->sink()) == GST_PAD_LINK_OK && gst_pad_link(a->src(), in) == GST_PAD_LINK_OK;
+        gst_object_unref(out);
+        gst_object_unref(in);
+        if (!ok) {
+            error = "cannot link " + name;
+            return false;
+        }
+    }
+    // Outputs nobody listens to end in a fakesink, so a plugin never meets
+    // not-linked and the adapter's idle drain still completes the stream.
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+        const auto *info = spec_.nodes[i].plugin->info;
+        for (size_t p = 0; p < info->n_ports; ++p) {
+            const auto &port = info->ports[p];
+            if (port.direction != MGW_PORT_OUTPUT)
+                continue;
+            GstPad *out = pad_of(i, &port, error);
+            if (!out)
+                return false;
+            if (!gst_pad_is_linked(out)) {
+                LinkAdapter *a = add_adapter(spec_.nodes[i].name + "." + port.name + "->(unused)", port.kind);
+                GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+                g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+                gst_bin_add(GST_BIN(pipeline_), sink);
+                GstPad *sink_pad = gst_element_get_static_pad(sink, "sink");
+                gst_pad_link(out, a->sink());
+                gst_pad_link(a->src(), sink_pad);
+                gst_object_unref(sink_pad);
+            }
+            gst_object_unref(out);
+        }
+    }
+    return true;
+}
+
+int Gateway::run()
+{
+    loop_ = g_main_loop_new(nullptr, FALSE);
+    GstBus *bus = gst_element_get_bus(pipeline_);
+    bus_watch_ = gst_bus_add_watch(bus, on_bus, this);
+    gst_object_unref(bus);
+    auto on_signal = [](gpointer data) -> gboolean {
+        auto self = static_cast<Gateway *>(data);
+        if (self->stopping_) {
+            log(MGW_LOG_WARNING, "core", "second signal: stopping without waiting for the drain");
+            self->finish();
+        } else {
+            self->stop("signal received", 0);
+        }
+        return G_SOURCE_CONTINUE;
+    };
+    signal_int_ = g_unix_signal_add(SIGINT, on_signal, this);
+    signal_term_ = g_unix_signal_add(SIGTERM, on_signal, this);
+
+    if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        log(MGW_LOG_ERROR, "core", "the pipeline refused to start (see the errors above)");
+        exit_code_ = 1;
+        finish();
+        // Deliver the bus errors that explain why.
+        while (g_main_context_iteration(nullptr, FALSE))
+            ;
+        return exit_code_;
+    }
+    for (auto &n : nodes_)
+        if (n->spec->start_on.empty() && !stopping_)
+            start_node(*n);
+    if (!stopping_) {
+        arm_timer(idle_timer_, spec_.gateway.idle_timeout, "no call within gateway.idle_timeout");
+        arm_timer(run_timer_, spec_.gateway.max_duration, "gateway.max_duration reached");
+        log(MGW_LOG_INFO, "core", "gateway '" + spec_.gateway.name + "' ready");
+    }
+    if (!finished_)
+        g_main_loop_run(loop_);
+    return exit_code_;
+}
+
+void Gateway::start_node(NodeRuntime &n)
+{
+    char *err = nullptr;
+    n.state = NodeState::Running;
+    if (!n.node->ops->start(n.node, &err)) {
+        n.state = NodeState::Idle;
+        std::string why = "node '" + n.spec->name + "' failed to start: " + (err ? err : "?");
+        g_free(err);
+        log(MGW_LOG_ERROR, n.category, why);
+        stop(why, 1);
+        return;
+    }
+    log(MGW_LOG_DEBUG, n.category, "started");
+}
+
+void Gateway::stop_node(NodeRuntime &n)
+{
+    if (n.state != NodeState::Running)
+        return;
+    n.state = NodeState::Stopping;
+    n.node->ops->stop(n.node);
+}
+
+void Gateway::host_emit(size_t node, GstStructure *event)
+{
+    on_main_loop([this, node, event] {
+        --pending_;
+        deliver(node, event);
+    });
+}
+
+void Gateway::host_log(size_t node, mgw_log_level level, const char *message)
+{
+    log(level, nodes_[node]->category, message);
+}
+
+void Gateway::host_fail(size_t node, const char *reason)
+{
+    std::string why = "node '" + spec_.nodes[node].name + "': " + reason;
+    on_main_loop([this, why] {
+        --pending_;
+        log(MGW_LOG_ERROR, "core", why);
+        stop(why, 1);
+    });
+}
+
+void Gateway::host_stopped(size_t node)
+{
+    on_main_loop([this, node] {
+        --pending_;
+        node_stopped(node);
+    });
+}
+
+GstStructure *Gateway::host_query(size_t, const char *target, const char *what)
+{
+    for (auto &n : nodes_)
+        if (n->spec->name == target)
+            return n->node->ops->query(n->node, what);
+    return nullptr;
+}
+
+void Gateway::deliver(size_t source, GstStructure *event)
+{
+    const std::string name = gst_structure_get_name(event);
+    const std::string &from = spec_.nodes[source].name;
+    log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
+    for (size_t i = 0; i < nodes_.size(); ++i)
+        if (i != source && nodes_[i]->state != NodeState::Idle)
+            nodes_[i]->node->ops->event(nodes_[i]->node, from.c_str(), event);
+    if (!stopping_) {
+        if (event_matches(spec_.gateway.call_start, from, name))
+            call_started();
+        for (auto &n : nodes_)
+            if (n->state == NodeState::Waiting && !n->spec->start_on.empty() &&
+                event_matches(n->spec->start_on, from, name))
+                start_node(*n);
+        if (event_matches(spec_.gateway.call_end, from, name))
+            call_ended();
+    }
+    gst_structure_free(event);
+}
+
+void Gateway::call_started()
+{
+    in_call_ = true;
+    disarm_timer(idle_timer_);
+    arm_timer(call_timer_, spec_.gateway.max_call_duration, "gateway.max_call_duration reached");
+}
+
+void Gateway::call_ended()
+{
+    if (!in_call_)
+        return;
+    in_call_ = false;
+    disarm_timer(call_timer_);
+    if (spec_.gateway.after_call == AfterCall::Exit) {
+        stop("the call ended (after_call = \"exit\")", 0);
+        return;
+    }
+    log(MGW_LOG_INFO, "core", "the call ended: re-arming (after_call = \"rearm\")");
+    for (auto &n : nodes_)
+        if (!n->spec->start_on.empty())
+            stop_node(*n);
+    GstStructure *rearm = gst_structure_new_empty("gateway.rearm");
+    for (auto &n : nodes_)
+        if (n->state != NodeState::Idle)
+            n->node->ops->event(n->node, "gateway", rearm);
+    gst_structure_free(rearm);
+    arm_timer(idle_timer_, spec_.gateway.idle_timeout, "no call within gateway.idle_timeout");
+}
+
+void Gateway::node_stopped(size_t index)
+{
+    NodeRuntime &n = *nodes_[index];
+    // A node stopped for a re-arm waits for its start_on event again.
+    n.state = (!stopping_ && !n.spec->start_on.empty()) ? NodeState::Waiting : NodeState::Idle;
+    log(MGW_LOG_DEBUG, n.category, "stopped");
+    if (stopping_)
+        check_drained();
+}
+
+void Gateway::stop(const std::string &reason, int exit_code)
+{
+    exit_code_ = std::max(exit_code_, exit_code);
+    if (stopping_)
+        return;
+    stopping_ = true;
+    log(MGW_LOG_INFO, "core", "stopping: " + reason);
+    for (guint *t : {&idle_timer_, &call_timer_, &run_timer_})
+        disarm_timer(*t);
+    drain_timer_ = g_timeout_add(
+        (guint)spec_.gateway.drain_timeout,
+        [](gpointer data) -> gboolean {
+            auto self = static_cast<Gateway *>(data);
+            self->drain_timer_ = 0;
+            log(MGW_LOG_WARNING, "core", "drain timeout: stopping now");
+            self->finish();
+            return G_SOURCE_REMOVE;
+        },
+        this);
+    for (auto &n : nodes_)
+        stop_node(*n);
+    check_drained();
+}
+
+// Second half of the drain: once every node said goodbye, end the streams so
+// that sinks complete their files, then wait for EOS (bounded by the timer).
+void Gateway::check_drained()
+{
+    for (auto &n : nodes_)
+        if (n->state == NodeState::Stopping)
+            return;
+    if (eos_) {
+        finish();
+        return;
+    }
+    if (eos_sent_)
+        return;
+    eos_sent_ = true;
+    gst_element_send_event(pipeline_, gst_event_new_eos());
+    for (auto &l : links_)
+        l->drain_if_idle();
+}
+
+void Gateway::finish()
+{
+    if (finished_)
+        return;
+    finished_ = true;
+    disarm_timer(drain_timer_);
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    if (loop_)
+        g_main_loop_quit(loop_);
+}
+
+void Gateway::arm_timer(guint &id, int64_t seconds, const char *why)
+{
+    disarm_timer(id);
+    if (seconds <= 0)
+        return;
+    struct Ctx {
+        Gateway *self;
+        guint *id;
+        std::string why;
+    };
+    id = g_timeout_add_full(
+        G_PRIORITY_DEFAULT, (guint)(seconds * 1000),
+        [](gpointer data) -> gboolean {
+            auto c = static_cast<Ctx *>(data);
+            *c->id = 0;
+            c->self->stop(c->why, 0);
+            return G_SOURCE_REMOVE;
+        },
+        new Ctx{this, &id, why}, [](gpointer data) { delete static_cast<Ctx *>(data); });
+}
+
+void Gateway::disarm_timer(guint &id)
+{
+    if (id)
+        g_source_remove(id);
+    id = 0;
+}
+
+gboolean Gateway::on_bus(GstBus *, GstMessage *msg, gpointer data)
+{
+    auto self = static_cast<Gateway *>(data);
+    switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_EOS:
+        self->eos_ = true;
+        if (self->stopping_)
+            self->check_drained();
+        else
+            self->stop("end of stream", 0);
+        break;
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING: {
+        GError *err = nullptr;
+        gchar *debug = nullptr;
+        bool is_error = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR;
+        if (is_error)
+            gst_message_parse_error(msg, &err, &debug);
+        else
+            gst_message_parse_warning(msg, &err, &debug);
+        gchar *path = gst_object_get_path_string(GST_MESSAGE_SRC(msg));
+        std::string text = std::string(path) + ": " + err->message;
+        log(is_error ? MGW_LOG_ERROR : MGW_LOG_WARNING, "gst", text);
+        if (debug)
+            log(MGW_LOG_DEBUG, "gst", debug);
+        g_free(path);
+        g_free(debug);
+        g_error_free(err);
+        if (is_error)
+            self->stop("media error: " + text, 1);
+        break;
+    }
+    default:
+        break;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+} // namespace mediagw

@@ -1,0 +1,58 @@
+// Finds plugin modules and loads them. A module is "mgw-<name>.so"; the
+// search order is MEDIAGW_PLUGIN_PATH (colon list), the build tree when the
+// program runs uninstalled, then ${libdir}/mediagw/plugins. For one name the
+// first module found wins; the others are named in a warning.
+#pragma once
+
+#include <mediagw/plugin.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mediagw {
+
+struct Plugin {
+    std::string path;
+    const mgw_plugin_info *info = nullptr;
+    void *handle = nullptr;
+
+    Plugin() = default;
+    Plugin(const Plugin &) = delete;
+    ~Plugin();
+
+    const mgw_property_spec *property(const std::string &name) const;
+    const mgw_port_spec *port(const std::string &name, mgw_port_direction dir) const;
+    bool provides(const std::string &capability) const;
+};
+
+class PluginRegistry {
+public:
+    // Directories in search order (see above).
+    explicit PluginRegistry(std::vector<std::string> search_path);
+    static std::vector<std::string> default_search_path();
+
+    // Load one plugin by name; nullptr with `error` set when missing or refused.
+    const Plugin *load(const std::string &name, std::string &error);
+    // Load every module found (for `mediagw plugins`); refusals go to `errors`.
+    std::vector<const Plugin *> load_all(std::vector<std::string> &errors);
+    // Names of every module found, without loading them.
+    std::vector<std::string> available() const;
+    // Warnings such as duplicate names, gathered while searching.
+    const std::vector<std::string> &warnings() const { return warnings_; }
+
+    // Exposed for tests: load and check one file.
+    static std::unique_ptr<Plugin> open_module(const std::string &path, const std::string &expected_name,
+                                               std::string &error);
+
+private:
+    std::vector<std::string> candidates(const std::string &name) const;
+    std::map<std::string, std::vector<std::string>> scan() const;
+
+    std::vector<std::string> path_;
+    std::map<std::string, std::unique_ptr<Plugin>> loaded_;
+    std::vector<std::string> warnings_;
+};
+
+} // namespace mediagw
