@@ -35,6 +35,39 @@ std::string find_factory(GstElementFactoryListType type, const GstCaps *caps, Gs
 
 bool is_raw(const char *name) { return g_str_has_suffix(name, "/x-raw"); }
 
+// A parser that takes `codec` (any framing) and can give `wanted`: one that
+// reframes a codec (h264parse, opusparse), not a demuxer-like "parser".
+std::string find_parser(const char *codec, const GstCaps *wanted)
+{
+    GstCaps *any_framing = gst_caps_new_empty_simple(codec);
+    GList *all = gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_PARSER, GST_RANK_MARGINAL);
+    all = g_list_sort(all, (GCompareFunc)gst_plugin_feature_rank_compare_func);
+    std::string name;
+    for (GList *l = all; l && name.empty(); l = l->next) {
+        auto f = GST_ELEMENT_FACTORY(l->data);
+        bool reframes = false;
+        for (const GList *t = gst_element_factory_get_static_pad_templates(f); t; t = t->next) {
+            auto tmpl = static_cast<GstStaticPadTemplate *>(t->data);
+            if (tmpl->presence != GST_PAD_ALWAYS)
+                continue;
+            GstCaps *caps = gst_static_caps_get(&tmpl->static_caps);
+            bool fits = !gst_caps_is_any(caps) &&
+                        gst_caps_can_intersect(caps, tmpl->direction == GST_PAD_SINK ? any_framing : wanted);
+            gst_caps_unref(caps);
+            if (!fits) {
+                reframes = false;
+                break;
+            }
+            reframes = true;
+        }
+        if (reframes)
+            name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f));
+    }
+    gst_plugin_feature_list_free(all);
+    gst_caps_unref(any_framing);
+    return name;
+}
+
 } // namespace
 
 ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)
@@ -57,7 +90,7 @@ ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)
         bool same_codec = gst_caps_can_intersect(same, accepted);
         gst_caps_unref(same);
         if (same_codec) {
-            std::string parser = find_factory(GST_ELEMENT_FACTORY_TYPE_PARSER, input, GST_PAD_SINK);
+            std::string parser = find_parser(in_name, accepted);
             if (!parser.empty()) {
                 plan.elements = {parser};
                 plan.why = std::string("reframe ") + in_name + " with " + parser;
@@ -91,7 +124,8 @@ ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)
         }
         plan.elements.push_back(encoder);
         // Encoders emit one framing; a parser adapts it to what is accepted.
-        std::string parser = find_factory(GST_ELEMENT_FACTORY_TYPE_PARSER, accepted, GST_PAD_SRC);
+        const char *codec = gst_structure_get_name(gst_caps_get_structure(accepted, 0));
+        std::string parser = find_parser(codec, accepted);
         if (!parser.empty())
             plan.elements.push_back(parser);
     }

@@ -147,7 +147,9 @@ bool Gateway::build(std::string &error)
             return false;
         }
         LinkAdapter *a = add_adapter(name, l.from_port->kind);
-        bool ok = gst_pad_link(out, a->sink()) == GST_PAD_LINK_OK && gst_pad_link(a->src(), in) == GST_PAD_LINK_OK;
+        // Caps are settled later, when they are known (the adapter converts).
+        bool ok = gst_pad_link_full(out, a->sink(), GST_PAD_LINK_CHECK_HIERARCHY) == GST_PAD_LINK_OK &&
+                  gst_pad_link_full(a->src(), in, GST_PAD_LINK_CHECK_HIERARCHY) == GST_PAD_LINK_OK;
         gst_object_unref(out);
         gst_object_unref(in);
         if (!ok) {

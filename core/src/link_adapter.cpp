@@ -132,6 +132,17 @@ bool LinkAdapter::install(const ConversionPlan &plan)
         }
         chain.push_back(GST_ELEMENT(gst_object_ref_sink(e)));
     }
+    GstPad *first = gst_element_get_static_pad(chain.front(), "sink");
+    GstPad *last = gst_element_get_static_pad(chain.back(), "src");
+    if (!first || !last) { // converters have always-pads; a plugin's may not
+        report_(true, name_ + ": element '" + names.front() + "' or '" + names.back() + "' lacks a static pad");
+        for (auto p : {first, last})
+            if (p)
+                gst_object_unref(p);
+        for (auto c : chain)
+            gst_object_unref(c);
+        return false;
+    }
     for (auto e : chain)
         gst_bin_add(bin_, e);
     for (size_t i = 1; i < chain.size(); ++i)
@@ -139,8 +150,6 @@ bool LinkAdapter::install(const ConversionPlan &plan)
     for (auto e : chain)
         gst_element_sync_state_with_parent(e);
 
-    GstPad *first = gst_element_get_static_pad(chain.front(), "sink");
-    GstPad *last = gst_element_get_static_pad(chain.back(), "src");
     gst_ghost_pad_set_target(GST_GHOST_PAD(src_), last);
     gst_ghost_pad_set_target(GST_GHOST_PAD(sink_), first);
     gst_object_unref(first);
