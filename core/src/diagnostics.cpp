@@ -1,6 +1,7 @@
 #include "diagnostics.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace mediagw {
 
@@ -22,9 +23,16 @@ void Diagnostics::error(const Location &where, std::string message)
 
 std::string Diagnostics::format() const
 {
-    std::string out;
+    std::vector<const Diagnostic *> sorted;
     for (const auto &d : list_)
-        out += d.format() + "\n";
+        sorted.push_back(&d);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic *a, const Diagnostic *b) {
+        return std::tie(a->where.file, a->where.line, a->where.column) <
+               std::tie(b->where.file, b->where.line, b->where.column);
+    });
+    std::string out;
+    for (const auto *d : sorted)
+        out += d->format() + "\n";
     return out;
 }
 

@@ -25,7 +25,7 @@ public:
     bool empty() const { return list_.empty(); }
     size_t size() const { return list_.size(); }
     const std::vector<Diagnostic> &list() const { return list_; }
-    std::string format() const; // one line per error, in the order found
+    std::string format() const; // one line per error, in file order (then the order found)
 
 private:
     std::vector<Diagnostic> list_;

@@ -5,10 +5,12 @@
 //                     and the plugin's properties
 #include "pipeline_desc.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
 
@@ -273,6 +275,11 @@ struct Loader {
         }
         if (desc.nodes.empty())
             diags.error({file, 1, 1}, "the pipeline has no nodes (add a [node.NAME] table)");
+        // toml++ iterates keys sorted; nodes keep the file's order (it is
+        // the order they start in).
+        std::stable_sort(desc.nodes.begin(), desc.nodes.end(), [](const NodeDesc &a, const NodeDesc &b) {
+            return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+        });
     }
 };
 

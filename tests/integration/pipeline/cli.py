@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""The CLI's contract: plugins, inspect, validate (every error as
+file:line:col, exit 2), run refusing unimplemented plugins, exit codes."""
+import os
+import re
+import subprocess
+
+from mgwtest import MEDIAGW, SOURCE_ROOT, check, workdir
+
+
+def mediagw(*args, env=None):
+    r = subprocess.run([MEDIAGW, *args], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, **(env or {})))
+    print(f"$ mediagw {' '.join(args)} -> {r.returncode}\n{r.stdout}{r.stderr}")
+    return r
+
+
+r = mediagw("--version")
+check(r.returncode == 0 and re.match(r"mediagw \d+\.\d+\.\d+", r.stdout), "--version")
+r = mediagw("--help")
+check(r.returncode == 0 and "validate FILE" in r.stdout and "Exit codes" in r.stdout, "--help")
+r = mediagw("frobnicate")
+check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command: exit 2")
+
+r = mediagw("plugins")
+check(r.returncode == 0, "plugins: exit 0")
+names = set(re.findall(r"^(\S+)\s+\d+\.\d+\.\d+", r.stdout, re.M))
+mission = {"sip-sofia", "webrtc-direct", "browser-capture", "aloop-sink", "v4l2loopback-sink", "turn"}
+utility = {"gst", "tone", "test-pattern", "wav-sink", "counter-sink"}
+check(mission <= names, f"plugins lists the six mission plugins (missing {mission - names})")
+check(utility <= names, f"plugins lists the utility plugins (missing {utility - names})")
+check(all(os.path.isabs(p) for p in re.findall(r"^\s+(/\S+\.so)$", r.stdout, re.M)), "plugins shows paths")
+
+r = mediagw("inspect", "tone")
+check(r.returncode == 0 and re.search(r"frequency\s+number, default: 440", r.stdout)
+      and re.search(r"output\s+audio", r.stdout), "inspect tone: properties and ports")
+r = mediagw("inspect", "ton")
+check(r.returncode == 2 and "did you mean 'tone'" in r.stderr, "inspect of a typo suggests the name")
+r = mediagw("inspect", "turn")
+check("secret" in r.stdout and "provides: ice-servers" in r.stdout, "inspect turn: secret flag, capability")
+
+with workdir() as d:
+    broken = os.path.join(d, "broken.toml")
+    with open(broken, "w") as f:
+        f.write('[gateway]\nname = "x"\nafter_cal = "exit"\n\n'
+                '[node.src]\nplugin = "tone"\nfrequncy = 440\nvolume = "loud"\n\n'
+                '[node.rec]\nplugin = "wav-sink"\ninputs = { audio = "src.audo" }\n\n'
+                '[node.cam]\nplugin = "test-pattern"\n\n'
+                '[node.bad]\nplugin = "wav-sink"\npath = "/tmp/x.wav"\ninputs = { audio = "cam.video" }\n')
+    r = mediagw("validate", broken)
+    check(r.returncode == 2, "validate of a broken file: exit 2")
+    expected = [
+        f"{broken}:3:1: error: unknown key 'gateway.after_cal' (did you mean 'after_call'?)",
+        f"{broken}:7:1: error: node 'src': unknown property 'frequncy' (did you mean 'frequency'?) (plugin tone)",
+        f"{broken}:8:10: error: node 'src': property 'volume': expected a number, found a string",
+        f"{broken}:10:7: error: node 'rec': missing required property 'path'",
+        f"{broken}:12:20: error: node 'rec': input 'audio': node 'src' has no output port 'audo' (did you mean 'audio'?)",
+        f"{broken}:20:20: error: node 'bad': input 'audio' takes audio but 'cam.video' gives video",
+    ]
+    for line in expected:
+        check(line in r.stderr, f"reports: {line}")
+    check("6 errors" in r.stderr, "every error is reported (6)")
+    lines = [l for l in r.stderr.splitlines() if ": error: " in l]
+    check(lines == sorted(lines, key=lambda l: [int(x) for x in l.split(":")[1:3]]), "errors come in file order")
+
+    unimplemented = os.path.join(d, "turn.toml")
+    with open(unimplemented, "w") as f:
+        f.write('[node.nat]\nplugin = "turn"\nservers = ["turn:127.0.0.1:3478"]\n')
+    r = mediagw("validate", unimplemented)
+    check(r.returncode == 0, "a valid pipeline with an unimplemented plugin validates")
+    r = mediagw("run", unimplemented)
+    check(r.returncode == 2 and "not implemented yet" in r.stderr, "run refuses an unimplemented plugin: exit 2")
+
+    r = mediagw("validate", os.path.join(d, "absent.toml"))
+    check(r.returncode == 2 and "absent.toml: error: cannot read" in r.stderr, "missing file: exit 2")
+
+for p in sorted(os.listdir(os.path.join(SOURCE_ROOT, "pipelines"))):
+    if p.endswith(".toml"):
+        r = mediagw("validate", os.path.join(SOURCE_ROOT, "pipelines", p))
+        check(r.returncode == 0, f"shipped pipeline {p} validates")
