@@ -187,6 +187,7 @@ struct Resolver {
         for (size_t i = 0; i < p->info->n_properties; ++i)
             known.push_back(p->info->properties[i].name);
 
+        std::set<std::string> given; // written, valid or not: never also "missing"
         for (auto &prop : n.properties) {
             const mgw_property_spec *ps = p->property(prop.name);
             if (!ps) {
@@ -194,6 +195,9 @@ struct Resolver {
                                                 did_you_mean(prop.name, known) + " (plugin " + p->info->name + ")");
                 continue;
             }
+            given.insert(prop.name);
+            if (prop.value.invalid)
+                continue;
             std::string err = set_typed(spec.properties.get(), *ps, prop.value);
             if (!err.empty()) {
                 diags.error(prop.value.where, "node '" + n.name + "': property '" + prop.name + "': " + err);
@@ -203,7 +207,7 @@ struct Resolver {
         }
         for (size_t i = 0; i < p->info->n_properties; ++i) {
             const auto &ps = p->info->properties[i];
-            if (gst_structure_has_field(spec.properties.get(), ps.name))
+            if (gst_structure_has_field(spec.properties.get(), ps.name) || given.count(ps.name))
                 continue;
             if (ps.default_value) {
                 Value def;

@@ -23,6 +23,9 @@ struct Value {
     // A string whose text came from ${VAR} or --set may stand for a number or
     // a boolean: the property's type decides.
     bool retypable = false;
+    // Its error (e.g. a bad ${...}) is already reported: the property counts
+    // as given, so it is not also "missing", but is not checked again.
+    bool invalid = false;
     Location where;
 };
 

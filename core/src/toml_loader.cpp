@@ -243,6 +243,11 @@ struct Loader {
                 inputs(v, nd);
             } else if (auto val = value_of(v)) {
                 nd.properties.push_back({key, at(k.source()), *val});
+            } else {
+                Value bad; // reported by value_of()
+                bad.invalid = true;
+                bad.where = at(v.source());
+                nd.properties.push_back({key, at(k.source()), bad});
             }
         }
         if (nd.plugin.empty() && !t->contains("plugin"))
