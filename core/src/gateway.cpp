@@ -4,6 +4,9 @@
 
 #include <glib-unix.h>
 
+#include <algorithm>
+#include <map>
+
 struct mgw_host {
     mediagw::Gateway *gateway;
     size_t index;
@@ -136,7 +139,13 @@ bool Gateway::build(std::string &error)
         return links_.back().get();
     };
 
+    // An output feeding several inputs goes through a tee, one queue per
+    // branch so that a slow consumer does not stall the others.
+    std::map<std::pair<size_t, const mgw_port_spec *>, GstElement *> tees;
     for (auto &l : spec_.links) {
+        size_t fan_out = std::count_if(spec_.links.begin(), spec_.links.end(), [&](const LinkSpec &o) {
+            return o.from == l.from && o.from_port == l.from_port;
+        });
         std::string name = spec_.nodes[l.from].name + "." + l.from_port->name + "->" + spec_.nodes[l.to].name + "." +
                            l.to_port->name;
         GstPad *out = pad_of(l.from, l.from_port, error);
@@ -145,6 +154,24 @@ bool Gateway::build(std::string &error)
             if (out)
                 gst_object_unref(out);
             return false;
+        }
+        if (fan_out > 1) {
+            GstElement *&tee = tees[{l.from, l.from_port}];
+            if (!tee) {
+                tee = gst_element_factory_make("tee", nullptr);
+                g_object_set(tee, "allow-not-linked", TRUE, nullptr);
+                gst_bin_add(GST_BIN(pipeline_), tee);
+                GstPad *tee_in = gst_element_get_static_pad(tee, "sink");
+                gst_pad_link_full(out, tee_in, GST_PAD_LINK_CHECK_HIERARCHY);
+                gst_object_unref(tee_in);
+            }
+            GstElement *queue = gst_element_factory_make("queue", nullptr);
+            g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", (guint64)GST_SECOND,
+                         "leaky", 2 /* downstream: drop old data, never block the source */, nullptr);
+            gst_bin_add(GST_BIN(pipeline_), queue);
+            gst_element_link_pads_full(tee, "src_%u", queue, "sink", GST_PAD_LINK_CHECK_NOTHING);
+            gst_object_unref(out);
+            out = gst_element_get_static_pad(queue, "src");
         }
         LinkAdapter *a = add_adapter(name, l.from_port->kind);
         // Caps are settled later, when they are known (the adapter converts).
@@ -212,6 +239,7 @@ int Gateway::run()
             ;
         return exit_code_;
     }
+    end_unfed_inputs();
     for (auto &n : nodes_)
         if (n->spec->start_on.empty() && !stopping_)
             start_node(*n);
@@ -223,6 +251,31 @@ int Gateway::run()
     if (!finished_)
         g_main_loop_run(loop_);
     return exit_code_;
+}
+
+// An input nobody feeds is an empty stream: end it at once, so that the
+// pipeline's end of stream never waits for a sink that gets nothing.
+void Gateway::end_unfed_inputs()
+{
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+        const auto *info = spec_.nodes[i].plugin->info;
+        GstElement *bin = nodes_[i]->node->ops->element(nodes_[i]->node);
+        for (size_t p = 0; p < info->n_ports; ++p) {
+            if (info->ports[p].direction != MGW_PORT_INPUT)
+                continue;
+            GstPad *pad = gst_element_get_static_pad(bin, (std::string("sink_") + info->ports[p].name).c_str());
+            if (pad && !gst_pad_is_linked(pad)) {
+                std::string stream = spec_.nodes[i].name + "/" + info->ports[p].name + "/unfed";
+                GstSegment segment;
+                gst_segment_init(&segment, GST_FORMAT_TIME);
+                gst_pad_send_event(pad, gst_event_new_stream_start(stream.c_str()));
+                gst_pad_send_event(pad, gst_event_new_segment(&segment));
+                gst_pad_send_event(pad, gst_event_new_eos());
+            }
+            if (pad)
+                gst_object_unref(pad);
+        }
+    }
 }
 
 void Gateway::start_node(NodeRuntime &n)
@@ -461,6 +514,9 @@ gboolean Gateway::on_bus(GstBus *, GstMessage *msg, gpointer data)
             self->stop("media error: " + text, 1);
         break;
     }
+    case GST_MESSAGE_LATENCY: // a live branch appeared or changed (a call began, a sink was added)
+        gst_bin_recalculate_latency(GST_BIN(self->pipeline_));
+        break;
     default:
         break;
     }

@@ -368,6 +368,12 @@ std::string printable_value(const mgw_property_spec &spec, const GValue *value)
 {
     if (spec.flags & MGW_PROP_SECRET)
         return "(secret)";
+    if (G_VALUE_HOLDS(value, G_TYPE_STRV)) {
+        std::string out;
+        for (auto p = static_cast<char **>(g_value_get_boxed(value)); p && *p; ++p)
+            out += std::string(out.empty() ? "" : ",") + *p;
+        return "[" + out + "]";
+    }
     gchar *s = gst_value_serialize(value);
     std::string out = s ? s : "?";
     g_free(s);

@@ -51,6 +51,10 @@ std::optional<std::string> interpolate(const std::string &in, const Environment 
             return std::nullopt;
         }
         std::string body = in.substr(i + 2, close - i - 2);
+        if (body.find("${") != std::string::npos) {
+            error = "nested '${' in \"" + in + "\" is not supported";
+            return std::nullopt;
+        }
         std::string name = body;
         std::optional<std::string> fallback;
         if (auto sep = body.find(":-"); sep != std::string::npos) {

@@ -27,6 +27,8 @@ LinkAdapter::LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter 
     gst_element_add_pad(GST_ELEMENT(bin_), src_);
     gst_pad_add_probe(sink_, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event, this, nullptr);
     gst_pad_add_probe(sink_, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_sink_query, this, nullptr);
+    gst_pad_add_probe(sink_, GST_PAD_PROBE_TYPE_BUFFER, on_sink_buffer, this, nullptr);
+    gst_pad_add_probe(src_, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_src_event, this, nullptr);
 }
 
 LinkAdapter::~LinkAdapter() { gst_object_unref(bin_); }
@@ -49,6 +51,28 @@ GstPadProbeReturn LinkAdapter::on_sink_event(GstPad *, GstPadProbeInfo *info, gp
         GstCaps *caps;
         gst_event_parse_caps(event, &caps);
         static_cast<LinkAdapter *>(data)->replan(caps);
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+// Downstream changed what it takes (a node pointed its port at a new
+// element: a call began, a re-INVITE changed the codec): the next buffer
+// re-plans with the caps in force.
+GstPadProbeReturn LinkAdapter::on_src_event(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_RECONFIGURE)
+        static_cast<LinkAdapter *>(data)->recheck_ = true;
+    return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn LinkAdapter::on_sink_buffer(GstPad *pad, GstPadProbeInfo *, gpointer data)
+{
+    auto self = static_cast<LinkAdapter *>(data);
+    if (self->recheck_.exchange(false)) {
+        if (GstCaps *caps = gst_pad_get_current_caps(pad)) {
+            self->replan(caps);
+            gst_caps_unref(caps);
+        }
     }
     return GST_PAD_PROBE_OK;
 }

@@ -2,13 +2,15 @@
 // through untouched while the downstream port accepts the caps, and rebuilds
 // its inside (decoder, converters, encoder) whenever the caps change to ones
 // the downstream port does not take: at the first caps of a call, and again
-// after a re-INVITE changes the codec.
+// after a re-INVITE changes the codec, or when the downstream port changes
+// what it takes (signalled by a RECONFIGURE event).
 #pragma once
 
 #include "conversion.hpp"
 
 #include <mediagw/plugin.h>
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -38,6 +40,8 @@ public:
 private:
     static GstPadProbeReturn on_sink_event(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_sink_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_src_event(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     void replan(GstCaps *caps);
     bool install(const ConversionPlan &plan);
 
@@ -48,6 +52,7 @@ private:
     GstPad *sink_; // ghost pads of bin_
     GstPad *src_;
     std::vector<GstElement *> chain_;
+    std::atomic<bool> recheck_{false};
     mutable std::mutex mutex_; // guards the two fields below
     std::vector<std::string> plan_;
     bool saw_caps_ = false;

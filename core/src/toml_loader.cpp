@@ -64,6 +64,8 @@ struct Loader {
 
     std::optional<std::string> expand(const std::string &s, const Location &where, bool *changed = nullptr)
     {
+        if (!env) // --set values are literal: the shell already expanded them
+            return s;
         std::string err;
         auto out = interpolate(s, env, err, changed);
         if (!out)
@@ -338,7 +340,7 @@ void apply_override(PipelineDesc &desc, const std::string &assignment, Diagnosti
     if (node == "gateway") {
         toml::table t;
         t.insert(key, text);
-        Loader{where.file, process_environment(), diags}.gateway(t, desc.gateway); // shell already expanded
+        Loader{where.file, Environment{}, diags}.gateway(t, desc.gateway);
         return;
     }
     NodeDesc *nd = desc.find(node);

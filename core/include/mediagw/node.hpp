@@ -151,6 +151,45 @@ protected:
     // Is the port linked to another node in this gateway?
     bool linked(GstPad *ghost) const { return ghost && gst_pad_is_linked(ghost); }
 
+    // Point an input port at `target`, a sink pad inside the bin; nullptr
+    // parks it on a fakesink so that whatever feeds it never meets
+    // not-linked while the node has nowhere to send media (no call yet, a
+    // stream the peer declined). The relink makes the core's link re-plan
+    // its conversion for the new target. Main loop or any thread but the one
+    // streaming into this port.
+    void route_input(std::string_view port, GstPad *target)
+    {
+        GstPad *ghost = input(port);
+        const std::string park_name = "park_" + std::string(port);
+        GstElement *parked = gst_bin_get_by_name(bin_, park_name.c_str());
+        if (!target && !parked) {
+            parked = gst_element_factory_make("fakesink", park_name.c_str());
+            g_object_set(parked, "sync", FALSE, "async", FALSE, nullptr);
+            gst_bin_add(bin_, GST_ELEMENT(gst_object_ref(parked)));
+            gst_element_sync_state_with_parent(parked);
+        }
+        GstPad *park_pad = parked ? gst_element_get_static_pad(parked, "sink") : nullptr;
+        gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), target ? target : park_pad);
+        if (target && parked) {
+            // Leaving it in the bin would hold back the pipeline's end of stream.
+            gst_element_call_async(
+                parked,
+                [](GstElement *sink, gpointer) {
+                    gst_element_set_state(sink, GST_STATE_NULL);
+                    if (auto parent = GST_BIN(gst_object_get_parent(GST_OBJECT(sink)))) {
+                        gst_bin_remove(parent, sink);
+                        gst_object_unref(parent);
+                    }
+                },
+                nullptr, nullptr);
+        }
+        if (park_pad)
+            gst_object_unref(park_pad);
+        if (parked)
+            gst_object_unref(parked);
+        gst_object_unref(ghost);
+    }
+
     // Control plane.
     void emit(GstStructure *event) { api_->emit(host_, event); }
     void fail(const std::string &reason) { api_->fail(host_, reason.c_str()); }

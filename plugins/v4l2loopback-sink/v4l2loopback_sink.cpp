@@ -1,0 +1,192 @@
+// v4l2loopback-sink: writes video into a v4l2loopback device, which a browser
+// then opens as a camera.
+//
+// A loopback device carries one fixed format, so the bin fixes it:
+// videorate (duplicates/drops to the device's frame rate) ! capsfilter !
+// v4l2sink. Pixel format and size conversions are the core's link adapter's
+// job (it inserts videoconvert/videoscale when caps differ).
+//
+// The device is checked (libv4l2 open + VIDIOC_QUERYCAP) in start(), and
+// v4l2sink joins the bin only then: the core sets the pipeline to PLAYING
+// before it starts nodes, and a v4l2sink present from the beginning would
+// fail that state change with GStreamer's generic message instead of ours.
+// Until then the node acts as a closed device: buffers are discarded at the
+// capsfilter, so live upstream branches never stall (a node with start_on
+// may wait for a call for minutes).
+#include <mediagw/node.hpp>
+
+#include <libv4l2.h>
+#include <linux/videodev2.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+
+namespace {
+
+constexpr mgw_property_spec properties[] = {
+    mediagw::prop::string("device", "/dev/video10", "v4l2loopback device to write to"),
+    mediagw::prop::choice("format", "YUY2|I420|NV12|RGB", "YUY2",
+                          "pixel format written to the device (Chromium reads YUY2 best)"),
+    mediagw::prop::integer("width", "1280", "frame width in pixels"),
+    mediagw::prop::integer("height", "720", "frame height in pixels"),
+    mediagw::prop::integer("framerate", "30", "frames per second written to the device"),
+};
+
+constexpr mgw_port_spec ports[] = {
+    mediagw::port::input("video", mediagw::port::video, "video/x-raw", "video to show as a camera",
+                         mediagw::port::required),
+};
+
+constexpr const char *modprobe = "modprobe v4l2loopback video_nr=10 exclusive_caps=1";
+
+struct DeviceCheck {
+    std::string error;   // the device cannot take our video
+    std::string warning; // it can, but a browser may not list it as a camera
+};
+
+DeviceCheck check_output_device(const std::string &device)
+{
+    const std::string name = "video device '" + device + "'";
+    const int fd = v4l2_open(device.c_str(), O_RDWR | O_NONBLOCK);
+    if (fd < 0) {
+        const int err = errno;
+        switch (err) {
+        case ENOENT:
+        case ENODEV:
+        case ENXIO:
+            return {name + " does not exist: load the v4l2loopback kernel module (" + modprobe + ")", ""};
+        case EBUSY:
+            return {name + " is busy: another process holds it (fuser -v " + device + ")", ""};
+        case EACCES:
+            return {name + ": permission denied (is the user in the 'video' group?)", ""};
+        case ENOTTY: // libv4l2's own VIDIOC_QUERYCAP failed
+            return {name + " is not a V4L2 device: point 'device' at a v4l2loopback device (" + modprobe + ")", ""};
+        default:
+            return {"cannot open " + name + ": " + std::strerror(err), ""};
+        }
+    }
+    v4l2_capability cap{};
+    const int rc = v4l2_ioctl(fd, VIDIOC_QUERYCAP, &cap);
+    const int err = errno;
+    v4l2_close(fd);
+    if (rc < 0)
+        return {name + " is not a V4L2 device (VIDIOC_QUERYCAP: " + std::strerror(err) + ")", ""};
+    const uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+    const std::string driver = reinterpret_cast<const char *>(cap.driver);
+    if (!(caps & V4L2_CAP_VIDEO_OUTPUT))
+        // With exclusive_caps=1 a loopback device shows only its capture side
+        // while a writer is streaming into it.
+        return {name + " (driver '" + driver + "') is not a video output device" +
+                    (driver == "v4l2 loopback" ? ": another writer is probably streaming into it"
+                                               : ": point 'device' at a v4l2loopback device"),
+                ""};
+    // Chromium lists only devices that announce capture without output.
+    if (caps & V4L2_CAP_VIDEO_CAPTURE)
+        return {"", name + " announces capture and output at once: Chromium will not list it as a camera "
+                           "(load v4l2loopback with exclusive_caps=1)"};
+    return {};
+}
+
+class V4l2LoopbackSink : public mediagw::Node {
+public:
+    explicit V4l2LoopbackSink(const mgw_node_init *init) : Node(init), device_(str("device"))
+    {
+        const int64_t width = integer("width"), height = integer("height"), fps = integer("framerate");
+        if (width < 16 || width > 8192 || height < 16 || height > 8192)
+            throw mediagw::Error("width and height must be between 16 and 8192 pixels");
+        if (fps < 1 || fps > 240)
+            throw mediagw::Error("framerate must be between 1 and 240");
+
+        GstElement *rate = gst_element_factory_make("videorate", nullptr);
+        filter_ = gst_element_factory_make("capsfilter", nullptr);
+        GstElement *sink = gst_element_factory_make("v4l2sink", nullptr);
+        if (!rate || !filter_ || !sink) {
+            for (GstElement *e : {rate, filter_, sink})
+                if (e)
+                    gst_object_unref(e);
+            throw mediagw::Error("GStreamer elements videorate/capsfilter/v4l2sink are missing "
+                                 "(gstreamer1.0-plugins-base/-good)");
+        }
+        // Kept outside the bin until start().
+        sink_ = GST_ELEMENT(gst_object_ref_sink(sink));
+        g_object_set(sink_, "device", device_.c_str(), "sync", TRUE, nullptr);
+
+        GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, str("format").c_str(), "width",
+                                            G_TYPE_INT, static_cast<int>(width), "height", G_TYPE_INT,
+                                            static_cast<int>(height), "framerate", GST_TYPE_FRACTION,
+                                            static_cast<int>(fps), 1, nullptr);
+        g_object_set(filter_, "caps", caps, nullptr);
+        gst_caps_unref(caps);
+        gst_bin_add_many(bin(), rate, filter_, nullptr);
+        gst_element_link(rate, filter_);
+        GstPad *in = gst_element_get_static_pad(rate, "sink");
+        gst_ghost_pad_set_target(GST_GHOST_PAD(add_input("video")), in);
+        gst_object_unref(in);
+
+        GstPad *out = gst_element_get_static_pad(filter_, "src");
+        discard_probe_ = gst_pad_add_probe(out, buffers, discard, nullptr, nullptr);
+        gst_object_unref(out);
+    }
+
+    ~V4l2LoopbackSink() override { gst_object_unref(sink_); }
+
+    bool start(std::string &error) override
+    {
+        if (connected_)
+            return true; // started again after a re-arm: the device stays open
+        const DeviceCheck check = check_output_device(device_);
+        if (!check.warning.empty())
+            log(MGW_LOG_WARNING, "%s", check.warning.c_str());
+        error = check.error;
+        if (!error.empty()) {
+            connect_sink(gst_element_factory_make("fakesink", nullptr)); // lets the drain's EOS through
+            return false;
+        }
+        if (!connect_sink(sink_)) {
+            error = "cannot open video device '" + device_ + "' (see the GStreamer error)";
+            return false;
+        }
+        log(MGW_LOG_INFO, "writing video into '%s'", device_.c_str());
+        return true;
+    }
+
+private:
+    // Buffers only: sticky events (stream-start, caps, segment) stay on the
+    // unlinked pad and reach the sink once it is linked.
+    static constexpr auto buffers =
+        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
+
+    static GstPadProbeReturn discard(GstPad *, GstPadProbeInfo *, gpointer) { return GST_PAD_PROBE_DROP; }
+
+    // Links `sink` after the capsfilter in the running pipeline and stops
+    // discarding. async=false: a sink that prerolls while the pipeline
+    // is PLAYING would make the whole pipeline lose its state.
+    bool connect_sink(GstElement *sink)
+    {
+        g_object_set(sink, "async", FALSE, nullptr);
+        gst_bin_add(bin(), sink);
+        // No caps check: until the link adapter sees the first caps, upstream
+        // still offers what the source makes; negotiation comes with the data.
+        const bool ok = gst_element_link_pads_full(filter_, "src", sink, "sink", GST_PAD_LINK_CHECK_NOTHING) &&
+                        gst_element_sync_state_with_parent(sink);
+        connected_ = true;
+        GstPad *out = gst_element_get_static_pad(filter_, "src");
+        gst_pad_remove_probe(out, discard_probe_);
+        gst_object_unref(out);
+        // Let the pipeline include the new sink's latency.
+        gst_element_post_message(GST_ELEMENT(bin()), gst_message_new_latency(GST_OBJECT(bin())));
+        return ok;
+    }
+
+    std::string device_;
+    GstElement *filter_ = nullptr;
+    GstElement *sink_ = nullptr;
+    gulong discard_probe_ = 0;
+    bool connected_ = false;
+};
+
+} // namespace
+
+MEDIAGW_PLUGIN(V4l2LoopbackSink, "v4l2loopback-sink", "0.1.0",
+               "Writes video into a v4l2loopback device (a virtual camera)", nullptr, nullptr, properties, ports);
