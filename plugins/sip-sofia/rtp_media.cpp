@@ -46,7 +46,10 @@ void close_socket(GSocket *&s)
 
 } // namespace
 
-RtpMedia::RtpMedia(GstBin *bin, GstPad *input, GstPad *output) : bin_(bin), input_(input), output_(output) {}
+RtpMedia::RtpMedia(GstBin *bin, InputRouter route_input, GstPad *output)
+    : bin_(bin), route_input_(std::move(route_input)), output_(output)
+{
+}
 
 RtpMedia::~RtpMedia()
 {
@@ -175,7 +178,7 @@ bool RtpMedia::start(const Codec &codec, const RemoteMedia &remote, std::string 
     // same codec loops back).
     GstPad *pay_sink = gst_element_get_static_pad(pay, "sink");
     GstPad *depay_src = gst_element_get_static_pad(depay, "src");
-    gst_ghost_pad_set_target(GST_GHOST_PAD(input_), pay_sink);
+    route_input_(pay_sink);
     gst_ghost_pad_set_target(GST_GHOST_PAD(output_), depay_src);
     gst_object_unref(pay_sink);
     gst_object_unref(depay_src);
@@ -194,12 +197,14 @@ void RtpMedia::stop()
 {
     if (elements_.empty())
         return;
-    // Sinks first: their clock waits end, so every streaming thread that
-    // still pushes gets FLUSHING (not an error) and stops.
+    // Park the input first: a live source feeding it (a tone, a room) keeps
+    // streaming into the parking sink instead of meeting FLUSHING and
+    // pausing for good. Then sinks first: their clock waits end, so every
+    // streaming thread of the chain gets FLUSHING (not an error) and stops.
+    route_input_(nullptr);
     for (GstElement *e : elements_)
         gst_element_set_state(e, GST_STATE_NULL);
     gst_ghost_pad_set_target(GST_GHOST_PAD(output_), nullptr);
-    gst_ghost_pad_set_target(GST_GHOST_PAD(input_), nullptr);
     for (GstElement *e : elements_)
         gst_bin_remove(bin_, e); // the bin held the only reference
     elements_.clear();

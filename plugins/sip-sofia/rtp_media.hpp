@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,11 @@ struct RemoteMedia {
 
 class RtpMedia {
 public:
-    // `input` / `output` are the node's audio ghost pads (borrowed).
-    RtpMedia(GstBin *bin, GstPad *input, GstPad *output);
+    // `output` is the node's audio output ghost pad (borrowed).
+    // `route_input` points the node's input port at a pad of the chain, or
+    // parks it (nullptr) between calls: Node::route_input.
+    using InputRouter = std::function<void(GstPad *target)>;
+    RtpMedia(GstBin *bin, InputRouter route_input, GstPad *output);
     ~RtpMedia();
     RtpMedia(const RtpMedia &) = delete;
     RtpMedia &operator=(const RtpMedia &) = delete;
@@ -57,7 +61,7 @@ private:
     GstElement *add(const char *factory, std::string &error);
 
     GstBin *bin_;
-    GstPad *input_;
+    InputRouter route_input_;
     GstPad *output_;
     GSocket *rtp_socket_ = nullptr;
     GSocket *rtcp_socket_ = nullptr;

@@ -13,18 +13,11 @@ namespace {
 
 using sipsofia::SipAgent;
 
-constexpr mgw_property_spec with_default(mgw_property_spec p, const char *def)
-{
-    p.default_value = def;
-    return p;
-}
-
 constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("listen", "udp:127.0.0.1:5060",
                           "SIP transport and address, udp|tcp:ADDR:PORT; port 0 takes a free one (logged)"),
     mediagw::prop::string("rtp_address", nullptr, "address of the RTP sockets and of SDP c= (default: the listen one)"),
-    with_default(mediagw::prop::list("codecs", "audio codecs to accept, in the caller's order: PCMU, PCMA"),
-                 "PCMU,PCMA"),
+    mediagw::prop::list("codecs", "PCMU,PCMA", "audio codecs to accept, in the caller's order: PCMU, PCMA"),
     mediagw::prop::integer("rtp_timeout", "30", "seconds without incoming RTP before the call ends; 0 = never"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
 };
@@ -101,11 +94,16 @@ public:
         rtp_timeout_ = integer("rtp_timeout");
         if (rtp_timeout_ < 0)
             throw mediagw::Error("rtp_timeout: must be 0 or more seconds");
-        GstPad *in = add_input("audio");
+        add_input("audio");
         GstPad *out = add_output("audio");
         add_input("video");
         add_output("video");
-        media_ = std::make_unique<sipsofia::RtpMedia>(bin(), in, out);
+        // Until a call (and for video, until it is negotiated) inputs are
+        // parked, so a live source feeding them keeps running.
+        route_input("audio", nullptr);
+        route_input("video", nullptr);
+        media_ = std::make_unique<sipsofia::RtpMedia>(
+            bin(), [this](GstPad *target) { route_input("audio", target); }, out);
         session_id_ = static_cast<unsigned long long>(g_get_real_time());
     }
 

@@ -6,7 +6,7 @@
 namespace {
 
 constexpr mgw_property_spec properties[] = {
-    mediagw::prop::list("servers", "stun:/turn:/turns: URIs, e.g. \"turn:turn.example.org:3478?transport=udp\"",
+    mediagw::prop::list("servers", nullptr, "stun:/turn:/turns: URIs, e.g. \"turn:turn.example.org:3478?transport=udp\"",
                         mediagw::prop::required),
     mediagw::prop::string("username", "", "static TURN username"),
     mediagw::prop::string("password", "", "static TURN password", mediagw::prop::secret),

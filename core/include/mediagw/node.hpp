@@ -41,9 +41,10 @@ constexpr mgw_property_spec node(const char *name, const char *capability, const
 {
     return {name, MGW_PROP_NODE, flags, nullptr, capability, doc};
 }
-constexpr mgw_property_spec list(const char *name, const char *doc, uint32_t flags = 0)
+// `def`: comma-separated default items, or nullptr for none.
+constexpr mgw_property_spec list(const char *name, const char *def, const char *doc, uint32_t flags = 0)
 {
-    return {name, MGW_PROP_STRING_LIST, flags, nullptr, nullptr, doc};
+    return {name, MGW_PROP_STRING_LIST, flags, def, nullptr, doc};
 }
 constexpr uint32_t required = MGW_PROP_REQUIRED;
 constexpr uint32_t secret = MGW_PROP_SECRET;

@@ -4,7 +4,7 @@
 namespace {
 
 constexpr mgw_property_spec properties[] = {
-    mediagw::prop::list("servers", "TURN/STUN URIs"),
+    mediagw::prop::list("servers", nullptr, "TURN/STUN URIs"),
 };
 
 using Ice = testplugin::Stub<nullptr, 0>;

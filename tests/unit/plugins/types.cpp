@@ -8,7 +8,7 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::number("gain", "1.5", "a number"),
     mediagw::prop::boolean("enabled", "true", "a boolean"),
     mediagw::prop::choice("mode", "fast|slow|auto", "auto", "an enum"),
-    mediagw::prop::list("servers", "a list"),
+    mediagw::prop::list("servers", nullptr, "a list"),
     mediagw::prop::string("token", nullptr, "a secret", mediagw::prop::secret),
     mediagw::prop::string("host", "localhost", "a string"),
 };
