@@ -174,9 +174,30 @@ bool Gateway::build(std::string &error)
             out = gst_element_get_static_pad(queue, "src");
         }
         LinkAdapter *a = add_adapter(name, l.from_port->kind);
+        GstPad *adapted = GST_PAD(gst_object_ref(a->src()));
+        if (closes_cycle(l)) {
+            // A link that closes a loop (an echo: a node feeding itself) goes
+            // through proxysink/proxysrc, which forward buffers, events and
+            // queries both ways but are not linked by pads: the element graph
+            // stays acyclic, so state changes keep their sink-first order.
+            GstElement *proxy_sink = gst_element_factory_make("proxysink", nullptr);
+            GstElement *proxy_src = gst_element_factory_make("proxysrc", nullptr);
+            if (!proxy_sink || !proxy_src) {
+                error = "GStreamer elements proxysink/proxysrc (gst-plugins-bad) are missing";
+                return false;
+            }
+            g_object_set(proxy_src, "proxysink", proxy_sink, nullptr);
+            gst_bin_add_many(GST_BIN(pipeline_), proxy_sink, proxy_src, nullptr);
+            GstPad *proxy_in = gst_element_get_static_pad(proxy_sink, "sink");
+            gst_pad_link_full(adapted, proxy_in, GST_PAD_LINK_CHECK_HIERARCHY);
+            gst_object_unref(proxy_in);
+            gst_object_unref(adapted);
+            adapted = gst_element_get_static_pad(proxy_src, "src");
+        }
         // Caps are settled later, when they are known (the adapter converts).
         bool ok = gst_pad_link_full(out, a->sink(), GST_PAD_LINK_CHECK_HIERARCHY) == GST_PAD_LINK_OK &&
-                  gst_pad_link_full(a->src(), in, GST_PAD_LINK_CHECK_HIERARCHY) == GST_PAD_LINK_OK;
+                  gst_pad_link_full(adapted, in, GST_PAD_LINK_CHECK_HIERARCHY) == GST_PAD_LINK_OK;
+        gst_object_unref(adapted);
         gst_object_unref(out);
         gst_object_unref(in);
         if (!ok) {
@@ -209,6 +230,26 @@ bool Gateway::build(std::string &error)
         }
     }
     return true;
+}
+
+// Does some path of links lead from the link's target back to its source?
+bool Gateway::closes_cycle(const LinkSpec &link) const
+{
+    std::vector<bool> seen(spec_.nodes.size(), false);
+    std::vector<size_t> todo = {link.to};
+    while (!todo.empty()) {
+        size_t n = todo.back();
+        todo.pop_back();
+        if (n == link.from)
+            return true;
+        if (seen[n])
+            continue;
+        seen[n] = true;
+        for (auto &l : spec_.links)
+            if (l.from == n)
+                todo.push_back(l.to);
+    }
+    return false;
 }
 
 int Gateway::run()

@@ -44,6 +44,7 @@ private:
     struct NodeRuntime;
 
     void deliver(size_t source, GstStructure *event); // main loop; takes ownership
+    bool closes_cycle(const LinkSpec &link) const;
     void end_unfed_inputs();
     void start_node(NodeRuntime &n);
     void stop_node(NodeRuntime &n);
