@@ -2,17 +2,14 @@
 // snd-aloop card, whose capture side a browser then opens as a microphone.
 //
 // The device is checked (opened with alsa-lib and closed) in start(), and
-// alsasink joins the bin only then: the core sets the pipeline to PLAYING
-// before it starts nodes, and an alsasink present from the beginning would
-// fail that state change with GStreamer's generic "could not open device"
-// instead of our message. Until then the node acts as a closed device:
-// buffers are discarded at the capsfilter, so live upstream branches never
-// stall (a node with start_on may wait for a call for minutes).
+// alsasink joins the bin only then (mediagw::DeviceSink says why).
+#include <mediagw/device_sink.hpp>
 #include <mediagw/node.hpp>
 
 #include <alsa/asoundlib.h>
 
 #include <cerrno>
+#include <memory>
 
 namespace {
 
@@ -78,11 +75,10 @@ public:
                 gst_object_unref(sink);
             throw mediagw::Error("GStreamer elements capsfilter/alsasink are missing (gstreamer1.0-alsa)");
         }
-        // Kept outside the bin until start(). provide-clock false: the
-        // pipeline clock stays authoritative (the sink slaves the device to
-        // it by skew correction), so a sound card never paces other branches.
-        sink_ = GST_ELEMENT(gst_object_ref_sink(sink));
-        g_object_set(sink_, "device", device_.c_str(), "sync", TRUE, "provide-clock", FALSE, "buffer-time",
+        // provide-clock false: the pipeline clock stays authoritative (the
+        // sink slaves the device to it by skew correction), so a sound card
+        // never paces other branches.
+        g_object_set(sink, "device", device_.c_str(), "sync", TRUE, "provide-clock", FALSE, "buffer-time",
                      buffer_time, "latency-time", latency_time, nullptr);
         GstCaps *caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, str("format").c_str(),
                                             "layout", G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT,
@@ -94,24 +90,19 @@ public:
         GstPad *in = gst_element_get_static_pad(filter_, "sink");
         gst_ghost_pad_set_target(GST_GHOST_PAD(add_input("audio")), in);
         gst_object_unref(in);
-
-        GstPad *out = gst_element_get_static_pad(filter_, "src");
-        discard_probe_ = gst_pad_add_probe(out, buffers, discard, nullptr, nullptr);
-        gst_object_unref(out);
+        sink_ = std::make_unique<mediagw::DeviceSink>(bin(), filter_, sink); // joins in start()
     }
-
-    ~AloopSink() override { gst_object_unref(sink_); }
 
     bool start(std::string &error) override
     {
-        if (connected_)
+        if (sink_->attached())
             return true; // started again after a re-arm: the device stays open
         error = check_playback_device(device_);
         if (!error.empty()) {
-            connect_sink(gst_element_factory_make("fakesink", nullptr)); // lets the drain's EOS through
+            sink_->attach_placeholder();
             return false;
         }
-        if (!connect_sink(sink_)) {
+        if (!sink_->attach()) {
             error = "cannot open ALSA device '" + device_ + "' (see the GStreamer error)";
             return false;
         }
@@ -120,38 +111,9 @@ public:
     }
 
 private:
-    // Buffers only: sticky events (stream-start, caps, segment) stay on the
-    // unlinked pad and reach the sink once it is linked.
-    static constexpr auto buffers =
-        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
-
-    static GstPadProbeReturn discard(GstPad *, GstPadProbeInfo *, gpointer) { return GST_PAD_PROBE_DROP; }
-
-    // Links `sink` after the capsfilter in the running pipeline and stops
-    // discarding. async=false: a sink that prerolls while the pipeline
-    // is PLAYING would make the whole pipeline lose its state.
-    bool connect_sink(GstElement *sink)
-    {
-        g_object_set(sink, "async", FALSE, nullptr);
-        gst_bin_add(bin(), sink);
-        // No caps check: until the link adapter sees the first caps, upstream
-        // still offers what the source makes; negotiation comes with the data.
-        const bool ok = gst_element_link_pads_full(filter_, "src", sink, "sink", GST_PAD_LINK_CHECK_NOTHING) &&
-                        gst_element_sync_state_with_parent(sink);
-        connected_ = true;
-        GstPad *out = gst_element_get_static_pad(filter_, "src");
-        gst_pad_remove_probe(out, discard_probe_);
-        gst_object_unref(out);
-        // Let the pipeline include the new sink's latency.
-        gst_element_post_message(GST_ELEMENT(bin()), gst_message_new_latency(GST_OBJECT(bin())));
-        return ok;
-    }
-
     std::string device_;
     GstElement *filter_ = nullptr;
-    GstElement *sink_ = nullptr;
-    gulong discard_probe_ = 0;
-    bool connected_ = false;
+    std::unique_ptr<mediagw::DeviceSink> sink_;
 };
 
 } // namespace

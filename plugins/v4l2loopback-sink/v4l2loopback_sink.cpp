@@ -7,18 +7,15 @@
 // job (it inserts videoconvert/videoscale when caps differ).
 //
 // The device is checked (libv4l2 open + VIDIOC_QUERYCAP) in start(), and
-// v4l2sink joins the bin only then: the core sets the pipeline to PLAYING
-// before it starts nodes, and a v4l2sink present from the beginning would
-// fail that state change with GStreamer's generic message instead of ours.
-// Until then the node acts as a closed device: buffers are discarded at the
-// capsfilter, so live upstream branches never stall (a node with start_on
-// may wait for a call for minutes).
+// v4l2sink joins the bin only then (mediagw::DeviceSink says why).
+#include <mediagw/device_sink.hpp>
 #include <mediagw/node.hpp>
 
 #include <libv4l2.h>
 #include <linux/videodev2.h>
 
 #include <cerrno>
+#include <memory>
 #include <cstring>
 #include <fcntl.h>
 
@@ -108,9 +105,7 @@ public:
             throw mediagw::Error("GStreamer elements videorate/capsfilter/v4l2sink are missing "
                                  "(gstreamer1.0-plugins-base/-good)");
         }
-        // Kept outside the bin until start().
-        sink_ = GST_ELEMENT(gst_object_ref_sink(sink));
-        g_object_set(sink_, "device", device_.c_str(), "sync", TRUE, nullptr);
+        g_object_set(sink, "device", device_.c_str(), "sync", TRUE, nullptr);
 
         GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, str("format").c_str(), "width",
                                             G_TYPE_INT, static_cast<int>(width), "height", G_TYPE_INT,
@@ -123,27 +118,22 @@ public:
         GstPad *in = gst_element_get_static_pad(rate, "sink");
         gst_ghost_pad_set_target(GST_GHOST_PAD(add_input("video")), in);
         gst_object_unref(in);
-
-        GstPad *out = gst_element_get_static_pad(filter_, "src");
-        discard_probe_ = gst_pad_add_probe(out, buffers, discard, nullptr, nullptr);
-        gst_object_unref(out);
+        sink_ = std::make_unique<mediagw::DeviceSink>(bin(), filter_, sink); // joins in start()
     }
-
-    ~V4l2LoopbackSink() override { gst_object_unref(sink_); }
 
     bool start(std::string &error) override
     {
-        if (connected_)
+        if (sink_->attached())
             return true; // started again after a re-arm: the device stays open
         const DeviceCheck check = check_output_device(device_);
         if (!check.warning.empty())
             log(MGW_LOG_WARNING, "%s", check.warning.c_str());
         error = check.error;
         if (!error.empty()) {
-            connect_sink(gst_element_factory_make("fakesink", nullptr)); // lets the drain's EOS through
+            sink_->attach_placeholder();
             return false;
         }
-        if (!connect_sink(sink_)) {
+        if (!sink_->attach()) {
             error = "cannot open video device '" + device_ + "' (see the GStreamer error)";
             return false;
         }
@@ -152,38 +142,9 @@ public:
     }
 
 private:
-    // Buffers only: sticky events (stream-start, caps, segment) stay on the
-    // unlinked pad and reach the sink once it is linked.
-    static constexpr auto buffers =
-        static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
-
-    static GstPadProbeReturn discard(GstPad *, GstPadProbeInfo *, gpointer) { return GST_PAD_PROBE_DROP; }
-
-    // Links `sink` after the capsfilter in the running pipeline and stops
-    // discarding. async=false: a sink that prerolls while the pipeline
-    // is PLAYING would make the whole pipeline lose its state.
-    bool connect_sink(GstElement *sink)
-    {
-        g_object_set(sink, "async", FALSE, nullptr);
-        gst_bin_add(bin(), sink);
-        // No caps check: until the link adapter sees the first caps, upstream
-        // still offers what the source makes; negotiation comes with the data.
-        const bool ok = gst_element_link_pads_full(filter_, "src", sink, "sink", GST_PAD_LINK_CHECK_NOTHING) &&
-                        gst_element_sync_state_with_parent(sink);
-        connected_ = true;
-        GstPad *out = gst_element_get_static_pad(filter_, "src");
-        gst_pad_remove_probe(out, discard_probe_);
-        gst_object_unref(out);
-        // Let the pipeline include the new sink's latency.
-        gst_element_post_message(GST_ELEMENT(bin()), gst_message_new_latency(GST_OBJECT(bin())));
-        return ok;
-    }
-
     std::string device_;
     GstElement *filter_ = nullptr;
-    GstElement *sink_ = nullptr;
-    gulong discard_probe_ = 0;
-    bool connected_ = false;
+    std::unique_ptr<mediagw::DeviceSink> sink_;
 };
 
 } // namespace
