@@ -1,8 +1,8 @@
 // mediagw: run, validate and inspect gateway pipelines.
 //
-// Exit codes: 0 success; 1 runtime failure (a node failed, media error,
-// drain timeout is still 0); 2 bad input (usage, pipeline errors, a plugin
-// refusing its node).
+// Exit codes: 0 the gateway ended normally (a drain that times out still
+// counts as a normal end); 1 runtime failure (a node failed, media error);
+// 2 bad input (usage, pipeline errors, a plugin refusing its node).
 #include "gateway.hpp"
 #include "graph_spec.hpp"
 #include "log.hpp"
