@@ -1,20 +1,17 @@
-// The RTP side of one call: a socket pair (RTP on an even port, RTCP on the
-// next) and, while a codec is known, a GStreamer chain inside the node's bin:
-//   udpsrc -> rtpbin -> depayloader -> output ghost pad
-//   input ghost pad -> payloader -> rtpbin -> udpsink
-// Each socket is shared by its udpsrc and udpsink, so symmetric RTP leaves
-// from the port advertised in the SDP.
+// The RTP side of one call: one rtpbin with a session per stream (0 audio,
+// 1 video, rtp_stream.hpp), built from a Negotiation and torn down at the
+// end of the call or when a re-INVITE changes it. RTCP (and PLI/FIR) runs in
+// rtpbin.
 #pragma once
 
+#include "rtp_stream.hpp"
 #include "sdp_negotiation.hpp"
 
-#include <gio/gio.h>
 #include <gst/gst.h>
 
-#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
-#include <vector>
 
 namespace sipsofia {
 
@@ -27,51 +24,69 @@ struct RemoteMedia {
 
 class RtpMedia {
 public:
-    // `output` is the node's audio output ghost pad (borrowed).
-    // `route_input` points the node's input port at a pad of the chain, or
-    // parks it (nullptr) between calls: Node::route_input.
-    using InputRouter = std::function<void(GstPad *target)>;
-    RtpMedia(GstBin *bin, InputRouter route_input, GstPad *output);
+    using InputRouter = RtpStream::InputRouter;
+    // A node port pair: `route` is Node::route_input for the input port,
+    // `output` the output ghost pad (borrowed).
+    struct Port {
+        InputRouter route;
+        GstPad *output = nullptr;
+    };
+    RtpMedia(GstBin *bin, Port audio, Port video);
     ~RtpMedia();
     RtpMedia(const RtpMedia &) = delete;
     RtpMedia &operator=(const RtpMedia &) = delete;
 
-    // Bind the socket pair on `address` (port chosen by the system).
-    bool open(const std::string &address, std::string &error);
+    // Bind the socket pairs (audio; video too when `video`) on `address`.
+    bool open(const std::string &address, std::string &error, bool video = true);
     void close();
-    bool is_open() const { return rtp_socket_ != nullptr; }
-    int port() const { return port_; }
+    bool is_open() const { return audio_.is_open(); }
+    int port() const { return audio_.port(); }
+    int video_port() const { return video_.port(); }
 
-    // Build and start the chain (main loop). stop() first when it runs.
+    // Build and start the streams `n` made active (main loop); stops a
+    // running chain first.
+    bool start(const Negotiation &n, std::string &error);
+    // Audio only, for callers predating video.
     bool start(const Codec &codec, const RemoteMedia &remote, std::string &error);
+    // The running chain already is what `n` asks for (a re-INVITE that
+    // changes nothing, or only the direction): no restart needed.
+    bool matches(const Negotiation &n) const;
     // Tear the chain down; the sockets stay open.
     void stop();
-    bool running() const { return !elements_.empty(); }
-    const Codec &codec() const { return codec_; }
-    const RemoteMedia &remote() const { return remote_; }
+    bool running() const { return rtpbin_ != nullptr; }
+    const Codec &codec() const { return audio_.params().codec; }
+    RemoteMedia remote() const;
+    const Stream &audio() const { return audio_.params(); }
+    const Stream &video() const { return video_.params(); }
 
-    // Microseconds (monotonic) of the last RTP packet received, or of start().
-    gint64 last_rtp() const { return last_rtp_.load(); }
+    // Microseconds (monotonic) of the last RTP packet received on any
+    // stream, or of start().
+    gint64 last_rtp() const;
+
+    // Ask the caller for a video keyframe (call start, resume).
+    void request_keyframe();
+    // Once latched, drop packets from other sources (next start()).
+    void set_strict_source(bool strict) { strict_source_ = strict; }
+
+    // RFC 4733 digits from the caller; on a streaming thread (Node::emit is
+    // thread-safe).
+    std::function<void(char digit, int duration_ms)> on_dtmf;
+    // Someone downstream wants a keyframe but the caller takes no RTCP
+    // feedback: ask by signalling (SIP INFO picture_fast_update). Main loop;
+    // nothing happens when unset.
+    std::function<void()> on_keyframe_by_signalling;
 
 private:
     static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer self);
     static GstCaps *on_request_pt_map(GstElement *rtpbin, guint session, guint pt, gpointer self);
-    static GstPadProbeReturn on_rtp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
-    GstCaps *rtp_caps() const;
-    GstElement *add(const char *factory, std::string &error);
+    void post(std::function<void()> fn, guint delay_ms = 0);
 
     GstBin *bin_;
-    InputRouter route_input_;
-    GstPad *output_;
-    GSocket *rtp_socket_ = nullptr;
-    GSocket *rtcp_socket_ = nullptr;
-    int port_ = 0;
-
-    Codec codec_;
-    RemoteMedia remote_;
-    std::vector<GstElement *> elements_; // in the bin while a call runs
-    GstElement *depay_ = nullptr;
-    std::atomic<gint64> last_rtp_{0};
+    RtpStream audio_, video_;
+    GstElement *rtpbin_ = nullptr;
+    bool strict_source_ = false;
+    // Main-loop callbacks posted from streaming threads check it is still alive.
+    std::shared_ptr<RtpMedia *> alive_;
 };
 
 } // namespace sipsofia

@@ -12,14 +12,43 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
+#include <cstring>
+#include <sofia-sip/msg_header.h>
+
+#include "sdp_checks.hpp"
+#include "sip_info.hpp"
+
 namespace sipsofia {
 
 namespace {
 
-void on_nua(nua_event_t event, int status, char const *, nua_t *, nua_magic_t *magic, nua_handle_t *nh,
+void on_nua(nua_event_t event, int status, char const *phrase, nua_t *, nua_magic_t *magic, nua_handle_t *nh,
             nua_hmagic_t *, sip_t const *sip, tagi_t tags[])
 {
-    static_cast<SipAgent *>(magic)->handle(event, status, nh, sip, tags);
+    static_cast<SipAgent *>(magic)->handle(event, status, phrase, nh, sip, tags);
+}
+
+std::string body_of(const sip_t *sip)
+{
+    return sip && sip->sip_payload && sip->sip_payload->pl_data
+               ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+               : std::string();
+}
+
+bool is_sdp(const sip_t *sip)
+{
+    return !sip->sip_content_type ||
+           (sip->sip_content_type->c_type && g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0);
+}
+
+// 64 KiB: a SIP message with a large SDP (many codecs, ICE candidates) fits
+// comfortably; beyond that it is a mistake or an attack.
+constexpr unsigned kMaxMessageSize = 64 * 1024;
+
+const char *phrase_of(int status)
+{
+    const char *p = sip_status_phrase(status);
+    return p ? p : "Error";
 }
 
 std::string url_text(const url_t *url)
@@ -63,8 +92,9 @@ SipAgent::~SipAgent()
     quiet.log = cb_.log;
     quiet.offer = [](const Offer &) { return Answer{503, "", "shutting down", ""}; };
     cb_ = std::move(quiet);
-    if (bye_timer_)
-        g_source_remove(bye_timer_);
+    for (guint *t : {&drain_timer_, &answer_timer_})
+        if (*t)
+            g_source_remove(*t);
     bool destroyed = true;
     if (nua_) {
         // nua_destroy() aborts unless nua_shutdown() has completed: wait for
@@ -120,7 +150,7 @@ void SipAgent::sofia_log_piece(const char *piece)
     }
 }
 
-bool SipAgent::start(const std::string &url, const std::string &user_agent, std::string &error)
+bool SipAgent::start(const Transport &t, const std::string &user_agent, std::string &error)
 {
     su_init();
     su_log_redirect(su_log_default, sofia_log, this);
@@ -135,34 +165,95 @@ bool SipAgent::start(const std::string &url, const std::string &user_agent, std:
     su_root_threading(root_, 0);
     source_ = su_glib_root_gsource(root_);
     g_source_attach(source_, nullptr);
+    answer_delay_ms_ = t.answer_delay_ms;
 
-    nua_ = nua_create(root_, on_nua, this, NUTAG_URL(url.c_str()),
+    nua_ = nua_create(root_, on_nua, this, NUTAG_URL(t.url.c_str()),
+                      TAG_IF(!t.sips_url.empty(), NUTAG_SIPS_URL(t.sips_url.c_str())),
+                      TAG_IF(!t.cert_dir.empty(), NUTAG_CERTIFICATE_DIR(t.cert_dir.c_str())),
                       NUTAG_MEDIA_ENABLE(0), // SDP is ours (GstSdpMessage), not Sofia's SOA
-                      NUTAG_AUTOANSWER(0), SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
+                      NUTAG_AUTOANSWER(0),
+                      // INFO and UPDATE carry what only we can answer (DTMF, SDP).
+                      NUTAG_APPL_METHOD("INFO, UPDATE"),
+                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"),
+                      // RFC 4028: our own refreshes go as UPDATE without SDP,
+                      // which needs no offer/answer from us.
+                      NUTAG_SESSION_TIMER(t.session_expires), NUTAG_MIN_SE(90), NUTAG_UPDATE_REFRESH(1),
+                      // No NAT probing (OPTIONS keepalives, Contact rewriting).
+                      NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
+                      // Larger requests get 413 from the stack (default 2 MB).
+                      NTATAG_MAXSIZE(kMaxMessageSize),
                       TAG_IF(!user_agent.empty(), SIPTAG_USER_AGENT_STR(user_agent.c_str())), TAG_END());
     if (!nua_) {
-        error = "cannot listen on " + url + " (address in use or not local?)";
+        error = "cannot listen on " + t.url + (t.sips_url.empty() ? "" : " and " + t.sips_url) +
+                " (address in use or not local? certificate unreadable?)";
         return false;
     }
+    plain_url_ = t.url;
     // The bound port (for PORT "*") arrives with nua_r_get_params.
     nua_get_params(nua_, TAG_ANY(), TAG_END());
     return true;
 }
 
-void SipAgent::handle(int event, int status, nua_handle_t *nh, const sip_t *sip, const void *tags_ptr)
+void SipAgent::handle(int event, int status, const char *phrase, nua_handle_t *nh, const sip_t *sip,
+                      const void *tags_ptr)
 {
     auto tags = static_cast<const tagi_t *>(tags_ptr);
     switch (event) {
     case nua_r_get_params: {
         sip_contact_t const *m = nullptr;
         tl_gets(tags, NTATAG_CONTACT_REF(m), TAG_END());
-        if (m && cb_.listening)
-            cb_.listening(std::string("sip:") + m->m_url->url_host + ":" +
-                          (m->m_url->url_port ? m->m_url->url_port : "5060"));
+        if (!m || !cb_.listening)
+            break;
+        const std::string host_port = std::string(m->m_url->url_host) + ":" +
+                                      (m->m_url->url_port ? m->m_url->url_port : "5060");
+        const bool tls = m->m_url->url_type == url_sips || (m->m_url->url_params &&
+                                                            strstr(m->m_url->url_params, "transport=tls"));
+        if (!tls) {
+            cb_.listening("sip:" + host_port);
+            break;
+        }
+        // With TLS the stack's Contact is the TLS one: report it as sips:
+        // and the plain transport from its configured URL (a chosen port,
+        // "*", cannot be read back then: give one).
+        log(MGW_LOG_INFO, "listening on sips:" + host_port + " (TLS)");
+        const url_t *u = url_hdup(nullptr, URL_STRING_MAKE(plain_url_.c_str())->us_url);
+        if (u && u->url_port && std::string(u->url_port) != "*")
+            cb_.listening(std::string("sip:") + u->url_host + ":" + u->url_port);
+        else
+            log(MGW_LOG_WARNING, "with TLS, give the plain listen port explicitly to have it logged");
+        su_free(nullptr, const_cast<url_t *>(u));
         break;
     }
     case nua_i_invite:
         incoming_invite(nh, sip);
+        break;
+    case nua_r_invite:
+        invite_answered(nh, status, sip);
+        break;
+    case nua_i_ack:
+        if (nh == call_ && awaiting_answer_) {
+            awaiting_answer_ = false;
+            const std::string sdp = sip && is_sdp(sip) ? body_of(sip) : "";
+            if (sdp.empty() || !cb_.answer || !cb_.answer(sdp)) {
+                log(MGW_LOG_WARNING, sdp.empty() ? "the ACK carries no answer to our offer: hanging up"
+                                                 : "the answer in the ACK is unusable: hanging up");
+                hangup("error 488");
+            }
+        }
+        break;
+    case nua_i_update:
+        incoming_update(nh, sip);
+        break;
+    case nua_i_info:
+        incoming_info(nh, sip);
+        break;
+    case nua_r_info:
+        log(status >= 300 ? MGW_LOG_WARNING : MGW_LOG_DEBUG,
+            "INFO answered " + std::to_string(status) + " " + (phrase ? phrase : ""));
+        break;
+    case nua_r_register:
+    case nua_r_unregister:
+        registered(event, status, phrase, nh, sip);
         break;
     case nua_i_state:
         call_state(nh, status, tags);
@@ -180,7 +271,7 @@ void SipAgent::handle(int event, int status, nua_handle_t *nh, const sip_t *sip,
         break;
     case nua_i_options:
         // Answered 200 by the stack; the handle is ours to free.
-        if (nh != call_)
+        if (nh != call_ && nh != reg_)
             nua_handle_destroy(nh);
         break;
     case nua_r_shutdown:
@@ -201,44 +292,77 @@ void SipAgent::handle(int event, int status, nua_handle_t *nh, const sip_t *sip,
 void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
 {
     const bool reinvite = nh == call_;
+    const std::string from = sip && sip->sip_from ? url_text(sip->sip_from->a_url) : "?";
     if (!reinvite && (call_ || stopping_)) {
         // One call at a time; the handle is freed at its terminated state.
-        log(MGW_LOG_INFO, std::string("rejecting an INVITE from ") +
-                              (sip && sip->sip_from ? url_text(sip->sip_from->a_url) : "?") +
-                              (stopping_ ? ": shutting down" : ": a call is up (486)"));
+        log(MGW_LOG_INFO, "rejecting an INVITE from " + from + (stopping_ ? ": shutting down" : ": a call is up (486)"));
         if (stopping_)
             nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
         else
             nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
         return;
     }
+    if (!reinvite && policy_) {
+        CallPolicy::Verdict v = policy_->check(sip);
+        if (v.status != 200) {
+            log(MGW_LOG_INFO, "INVITE from " + from + ": " + std::to_string(v.status) + " (" + v.why + ")");
+            nua_respond(nh, v.status, phrase_of(v.status),
+                        TAG_IF(!v.challenge.empty(), SIPTAG_WWW_AUTHENTICATE_STR(v.challenge.c_str())), TAG_END());
+            return;
+        }
+    }
+    if (sip && sip->sip_payload && sip->sip_payload->pl_len && !is_sdp(sip)) {
+        log(MGW_LOG_INFO, "refusing an INVITE whose body is not SDP (415)");
+        nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA, SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+        return;
+    }
     Offer offer;
     offer.reinvite = reinvite;
     if (sip) {
-        if (sip->sip_from)
-            offer.from = url_text(sip->sip_from->a_url);
+        offer.from = from;
         if (sip->sip_to)
             offer.to = url_text(sip->sip_to->a_url);
         if (sip->sip_request && sip->sip_request->rq_url->url_host)
             offer.request_host = sip->sip_request->rq_url->url_host;
-        const bool sdp = !sip->sip_content_type ||
-                         (sip->sip_content_type->c_type && g_ascii_strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0);
-        if (sip->sip_payload && sdp)
-            offer.sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+        offer.sdp = body_of(sip);
+    }
+    std::string why;
+    if (const int bad = offer.sdp.empty() ? 0 : sdp_check(offer.sdp, why)) {
+        log(MGW_LOG_INFO, "refusing the " + std::string(reinvite ? "re-" : "") + "INVITE from " + from + ": " +
+                              std::to_string(bad) + " (" + why + ")");
+        nua_respond(nh, bad, phrase_of(bad), SIPTAG_WARNING_STR(warning_header(why).c_str()), TAG_END());
+        return;
     }
     if (!reinvite) {
         call_ = nh;
+        outbound_ = false;
         established_ = false;
         bye_sent_ = false;
         end_reason_.clear();
     }
     Answer a = cb_.offer ? cb_.offer(offer) : Answer{};
-    const char *phrase = a.phrase.empty() ? sip_status_phrase(a.status) : a.phrase.c_str();
-    if (!phrase)
-        phrase = "Error";
+    const char *phrase = a.phrase.empty() ? phrase_of(a.status) : a.phrase.c_str();
     if (a.status >= 200 && a.status < 300) {
-        nua_respond(nh, a.status, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(a.sdp.c_str()), TAG_END());
+        // No SDP in the INVITE: ours is the offer, the ACK brings the answer.
+        awaiting_answer_ = offer.sdp.empty() && !a.sdp.empty();
+        if (!reinvite && answer_delay_ms_ > 0) {
+            nua_respond(nh, SIP_180_RINGING, TAG_END());
+            pending_sdp_ = a.sdp;
+            answer_timer_ = g_timeout_add(
+                answer_delay_ms_,
+                [](gpointer p) {
+                    auto self = static_cast<SipAgent *>(p);
+                    self->answer_timer_ = 0;
+                    if (self->call_ && !self->bye_sent_)
+                        nua_respond(self->call_, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                                    SIPTAG_PAYLOAD_STR(self->pending_sdp_.c_str()), TAG_END());
+                    return G_SOURCE_REMOVE;
+                },
+                this);
+            return;
+        }
+        nua_respond(nh, a.status, phrase, TAG_IF(!a.sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                    TAG_IF(!a.sdp.empty(), SIPTAG_PAYLOAD_STR(a.sdp.c_str())), TAG_END());
         return;
     }
     const std::string warning = warning_header(a.warning);
@@ -249,13 +373,173 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
     nua_respond(nh, a.status, phrase, TAG_IF(!a.warning.empty(), SIPTAG_WARNING_STR(warning.c_str())), TAG_END());
 }
 
+void SipAgent::incoming_update(nua_handle_t *nh, const sip_t *sip)
+{
+    if (nh != call_) {
+        nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua_), TAG_END());
+        return;
+    }
+    const std::string sdp = sip && is_sdp(sip) ? body_of(sip) : "";
+    if (sdp.empty()) { // a session refresh
+        nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+        return;
+    }
+    std::string why;
+    if (const int bad = sdp_check(sdp, why)) {
+        nua_respond(nh, bad, phrase_of(bad), NUTAG_WITH_THIS(nua_), SIPTAG_WARNING_STR(warning_header(why).c_str()),
+                    TAG_END());
+        return;
+    }
+    Offer offer;
+    offer.reinvite = true;
+    offer.sdp = sdp;
+    if (sip && sip->sip_from)
+        offer.from = url_text(sip->sip_from->a_url);
+    Answer a = cb_.offer ? cb_.offer(offer) : Answer{};
+    if (a.status >= 200 && a.status < 300)
+        nua_respond(nh, a.status, phrase_of(a.status), NUTAG_WITH_THIS(nua_),
+                    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(a.sdp.c_str()), TAG_END());
+    else
+        nua_respond(nh, a.status, phrase_of(a.status), NUTAG_WITH_THIS(nua_), TAG_END());
+}
+
+void SipAgent::incoming_info(nua_handle_t *nh, const sip_t *sip)
+{
+    if (nh != call_) {
+        nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua_), TAG_END());
+        if (nh != reg_)
+            nua_handle_destroy(nh);
+        return;
+    }
+    const std::string type =
+        sip && sip->sip_content_type && sip->sip_content_type->c_type ? sip->sip_content_type->c_type : "";
+    const int status = cb_.info ? cb_.info(type, body_of(sip)) : 415;
+    nua_respond(nh, status, phrase_of(status), NUTAG_WITH_THIS(nua_),
+                TAG_IF(status == 415, SIPTAG_ACCEPT_STR(kInfoAccept)), TAG_END());
+}
+
+void SipAgent::invite_answered(nua_handle_t *nh, int status, const sip_t *sip)
+{
+    if (nh != call_ || !outbound_)
+        return;
+    if ((status == 401 || status == 407) && authenticate(nh, sip, invite_auth_tries_))
+        return;
+    if (status >= 200 && status < 300) {
+        const std::string sdp = sip && is_sdp(sip) ? body_of(sip) : "";
+        if (sdp.empty() || !cb_.answer || !cb_.answer(sdp)) {
+            log(MGW_LOG_WARNING, "the 200 to our INVITE has no usable answer: hanging up");
+            hangup("error 488");
+        }
+    } else if (status >= 300 && end_reason_.empty()) {
+        end_reason_ = "error " + std::to_string(status);
+    }
+}
+
+bool SipAgent::authenticate(nua_handle_t *nh, const sip_t *sip, int &tries)
+{
+    if (account_.password.empty() || !sip || tries >= 3)
+        return false;
+    const msg_auth_t *au = sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    const char *realm = au ? msg_params_find(au->au_params, "realm=") : nullptr;
+    if (!au || !au->au_scheme || !realm)
+        return false;
+    std::string user = account_.username;
+    if (user.empty()) {
+        url_t *u = url_hdup(nullptr, URL_STRING_MAKE(account_.aor.c_str())->us_url);
+        user = u && u->url_user ? u->url_user : "";
+        su_free(nullptr, u);
+    }
+    // "Digest:"realm":user:password" (realm keeps its quotes). Not logged.
+    const std::string cred = std::string(au->au_scheme) + ":" + realm + ":" + user + ":" + account_.password;
+    ++tries;
+    log(MGW_LOG_DEBUG, std::string("answering a digest challenge for realm ") + realm + " as " + user);
+    nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
+    return true;
+}
+
+void SipAgent::register_account(const Account &account)
+{
+    account_ = account;
+    if (!nua_ || account.aor.empty())
+        return;
+    reg_ = nua_handle(nua_, this, SIPTAG_TO_STR(account.aor.c_str()), SIPTAG_FROM_STR(account.aor.c_str()), TAG_END());
+    const std::string expires = std::to_string(account.expires);
+    nua_register(reg_, TAG_IF(!account.registrar.empty(), NUTAG_REGISTRAR(account.registrar.c_str())),
+                 SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
+}
+
+void SipAgent::registered(int event, int status, const char *phrase, nua_handle_t *nh, const sip_t *sip)
+{
+    if (nh != reg_ || status < 200)
+        return;
+    const bool unregister = event == nua_r_unregister;
+    if ((status == 401 || status == 407) && authenticate(nh, sip, reg_auth_tries_))
+        return;
+    const std::string what = std::to_string(status) + " " + (phrase ? phrase : "");
+    if (status < 300) {
+        reg_auth_tries_ = 0;
+        if (unregister) {
+            registered_ = false;
+            log(MGW_LOG_INFO, "unregistered " + account_.aor);
+        } else {
+            const int expires = sip && sip->sip_expires ? static_cast<int>(sip->sip_expires->ex_delta)
+                                                         : account_.expires;
+            log(MGW_LOG_INFO, std::string(registered_ ? "registration refreshed: " : "registered ") + account_.aor +
+                                  " (expires " + std::to_string(expires) + " s)");
+            if (!registered_ && cb_.registration)
+                cb_.registration(true, "");
+            registered_ = true;
+        }
+    } else {
+        registered_ = false;
+        log(MGW_LOG_WARNING, std::string(unregister ? "unregistering" : "registering") + " " + account_.aor +
+                                 " failed: " + what);
+        if (!unregister && cb_.registration)
+            cb_.registration(false, what);
+    }
+    if (unregister && stopping_)
+        drain();
+}
+
+bool SipAgent::dial(const std::string &uri, const std::string &sdp, std::string &error)
+{
+    if (!nua_ || call_ || stopping_) {
+        error = call_ ? "a call is up" : "the SIP stack is not running";
+        return false;
+    }
+    nua_handle_t *nh = nua_handle(nua_, this, SIPTAG_TO_STR(uri.c_str()),
+                                  TAG_IF(!account_.aor.empty(), SIPTAG_FROM_STR(account_.aor.c_str())), TAG_END());
+    if (!nh) {
+        error = "cannot make a call handle for " + uri;
+        return false;
+    }
+    call_ = nh;
+    outbound_ = true;
+    established_ = false;
+    bye_sent_ = false;
+    awaiting_answer_ = false;
+    invite_auth_tries_ = 0;
+    end_reason_.clear();
+    log(MGW_LOG_INFO, "calling " + uri);
+    nua_invite(nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    return true;
+}
+
+bool SipAgent::send_info(const std::string &content_type, const std::string &body)
+{
+    if (!call_ || !established_ || bye_sent_)
+        return false;
+    nua_info(call_, SIPTAG_CONTENT_TYPE_STR(content_type.c_str()), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+    return true;
+}
+
 void SipAgent::call_state(nua_handle_t *nh, int status, const void *tags_ptr)
 {
     int state = nua_callstate_init;
     tl_gets(static_cast<const tagi_t *>(tags_ptr), NUTAG_CALLSTATE_REF(state), TAG_END());
     if (nh != call_) {
         if (state == nua_callstate_terminated)
-            nua_handle_destroy(nh); // a refused INVITE (486)
+            nua_handle_destroy(nh); // a refused INVITE (486, 403, 401...)
         return;
     }
     if (state == nua_callstate_ready && !established_) {
@@ -264,13 +548,19 @@ void SipAgent::call_state(nua_handle_t *nh, int status, const void *tags_ptr)
             cb_.established();
     } else if (state == nua_callstate_terminated) {
         std::string reason = end_reason_.empty() ? "error " + std::to_string(status) : end_reason_;
+        if (answer_timer_) {
+            g_source_remove(answer_timer_);
+            answer_timer_ = 0;
+        }
         nua_handle_destroy(nh);
         call_ = nullptr;
+        outbound_ = false;
+        awaiting_answer_ = false;
         established_ = false;
         if (cb_.ended)
             cb_.ended(reason);
         if (stopping_)
-            finish_shutdown();
+            drain();
     }
 }
 
@@ -281,7 +571,15 @@ void SipAgent::hangup(const std::string &reason)
     if (end_reason_.empty())
         end_reason_ = reason;
     bye_sent_ = true;
-    nua_bye(call_, TAG_END());
+    if (answer_timer_) { // still ringing: refuse instead of answering
+        g_source_remove(answer_timer_);
+        answer_timer_ = 0;
+        nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+    } else if (outbound_ && !established_) {
+        nua_cancel(call_, TAG_END());
+    } else {
+        nua_bye(call_, TAG_END());
+    }
 }
 
 void SipAgent::shutdown()
@@ -295,28 +593,62 @@ void SipAgent::shutdown()
             cb_.shut_down();
         return;
     }
-    if (call_) {
-        hangup("shutdown");
-        // Wait briefly for the BYE's answer; nua_shutdown ends whatever is left.
-        bye_timer_ = g_timeout_add(
-            1000,
-            [](gpointer p) {
-                auto self = static_cast<SipAgent *>(p);
-                self->bye_timer_ = 0;
-                self->finish_shutdown();
-                return G_SOURCE_REMOVE;
-            },
-            this);
-        return;
+    drain();
+}
+
+void SipAgent::arm_drain_timer(guint ms)
+{
+    if (drain_timer_)
+        g_source_remove(drain_timer_);
+    drain_timer_ = g_timeout_add(
+        ms,
+        [](gpointer p) {
+            auto self = static_cast<SipAgent *>(p);
+            self->drain_timer_ = 0; // the step waited long enough
+            self->drain();
+            return G_SOURCE_REMOVE;
+        },
+        this);
+}
+
+// The goodbyes, one step at a time, each waiting briefly for its answer:
+// BYE (or CANCEL) of a call, then un-REGISTER, then nua_shutdown (which
+// ends whatever is left).
+void SipAgent::drain()
+{
+    if (drain_step_ == Drain::None) {
+        drain_step_ = Drain::Bye;
+        if (call_) {
+            hangup("shutdown");
+            arm_drain_timer(1000);
+            return;
+        }
     }
-    finish_shutdown();
+    if (drain_step_ == Drain::Bye) {
+        if (call_ && drain_timer_)
+            return;
+        drain_step_ = Drain::Unregister;
+        if (reg_ && registered_) {
+            unregister_sent_ = true;
+            log(MGW_LOG_INFO, "unregistering " + account_.aor);
+            nua_unregister(reg_, TAG_END());
+            arm_drain_timer(2000);
+            return;
+        }
+    }
+    if (drain_step_ == Drain::Unregister) {
+        if (registered_ && drain_timer_)
+            return;
+        drain_step_ = Drain::Done;
+        finish_shutdown();
+    }
 }
 
 void SipAgent::finish_shutdown()
 {
-    if (bye_timer_) {
-        g_source_remove(bye_timer_);
-        bye_timer_ = 0;
+    if (drain_timer_) {
+        g_source_remove(drain_timer_);
+        drain_timer_ = 0;
     }
     if (shutdown_started_)
         return;

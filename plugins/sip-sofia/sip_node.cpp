@@ -2,11 +2,17 @@
 // the node's ports. SIP in sip_agent, SDP in sdp_negotiation, RTP in
 // rtp_media; this file wires them to the core (properties, ports, events).
 #include "rtp_media.hpp"
+#include "sdp_checks.hpp"
 #include "sdp_negotiation.hpp"
 #include "sip_agent.hpp"
+#include "sip_info.hpp"
+#include "sip_settings.hpp"
 
 #include <mediagw/node.hpp>
 
+#include <gst/video/video.h>
+
+#include <cstring>
 #include <memory>
 
 namespace {
@@ -15,25 +21,35 @@ using sipsofia::SipAgent;
 
 constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("listen", "udp:127.0.0.1:5060",
-                          "SIP transport and address, udp|tcp:ADDR:PORT; port 0 takes a free one (logged)"),
+                          "SIP transport and address, [udp:|tcp:]ADDR:PORT (no prefix: UDP and TCP); "
+                          "port 0 takes a free one (logged)"),
+    SIP_SIGNALLING_PROPERTIES, // sip_settings.hpp: TLS, account, call policy, dial, timers
     mediagw::prop::string("rtp_address", nullptr, "address of the RTP sockets and of SDP c= (default: the listen one)"),
-    mediagw::prop::list("codecs", "PCMU,PCMA", "audio codecs to accept, in the caller's order: PCMU, PCMA"),
+    mediagw::prop::list("codecs", "opus,G722,PCMU,PCMA",
+                        "audio codecs, in our order of preference: opus, G722, PCMU, PCMA"),
+    mediagw::prop::list("video_codecs", "VP8,H264",
+                        "video codecs, in our order of preference: VP8, H264 (empty: audio only)"),
+    mediagw::prop::boolean("strict_source", "false",
+                           "once RTP latched to the caller's source address, drop packets from any other"),
     mediagw::prop::integer("rtp_timeout", "30", "seconds without incoming RTP before the call ends; 0 = never"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
 };
 
 constexpr mgw_port_spec ports[] = {
-    mediagw::port::input("audio", mediagw::port::audio, "audio/x-mulaw; audio/x-alaw; audio/x-raw",
+    // Encoded elementary streams, the negotiated codec's: the core's link
+    // passes them through or transcodes.
+    mediagw::port::input("audio", mediagw::port::audio, "audio/x-opus; audio/G722; audio/x-mulaw; audio/x-alaw",
                          "audio sent to the caller"),
-    mediagw::port::output("audio", mediagw::port::audio, "audio/x-mulaw; audio/x-alaw", "audio from the caller"),
-    mediagw::port::input("video", mediagw::port::video, "video/x-raw; video/x-vp8; video/x-h264",
-                         "video sent to the caller (not negotiated yet: idle)"),
-    mediagw::port::output("video", mediagw::port::video, "video/x-raw; video/x-vp8; video/x-h264",
-                          "video from the caller (not negotiated yet: idle)"),
+    mediagw::port::output("audio", mediagw::port::audio, "audio/x-opus; audio/G722; audio/x-mulaw; audio/x-alaw",
+                          "audio from the caller"),
+    mediagw::port::input("video", mediagw::port::video, "video/x-vp8; video/x-h264",
+                         "video sent to the caller (idle without a video stream)"),
+    mediagw::port::output("video", mediagw::port::video, "video/x-vp8; video/x-h264",
+                          "video from the caller (idle without a video stream)"),
 };
 
 struct Listen {
-    std::string transport = "udp";
+    std::string transport; // "" = UDP and TCP
     std::string host; // without IPv6 brackets
     int port = 5060;
 };
@@ -43,9 +59,9 @@ Listen parse_listen(const std::string &text)
 {
     Listen l;
     std::string rest = text;
-    for (const char *t : {"udp", "tcp"})
+    for (const char *t : {"udp", "tcp", "sip"})
         if (rest.rfind(std::string(t) + ":", 0) == 0) {
-            l.transport = t;
+            l.transport = std::string(t) == "sip" ? "" : t;
             rest = rest.substr(4);
         }
     std::string port;
@@ -87,24 +103,45 @@ public:
         rtp_address_ = str("rtp_address");
         codecs_ = list("codecs");
         if (codecs_.empty())
-            throw mediagw::Error("codecs: at least one codec is needed (PCMU, PCMA)");
-        for (auto &c : codecs_)
-            if (!sipsofia::codec_supported(c))
-                throw mediagw::Error("codecs: '" + c + "' is not supported (PCMU, PCMA)");
+            throw mediagw::Error("codecs: at least one audio codec is needed (opus, G722, PCMU, PCMA)");
+        // One list for SDP: each name applies to the m= lines of its media.
+        for (const char *key : {"codecs", "video_codecs"})
+            for (auto &c : list(key)) {
+                const sipsofia::CodecInfo *info = sipsofia::codec_info(c);
+                const bool audio = !std::strcmp(key, "codecs");
+                if (!info || std::strcmp(info->media, audio ? "audio" : "video"))
+                    throw mediagw::Error(std::string(key) + ": '" + c + "' is not " +
+                                         (audio ? "opus, G722, PCMU or PCMA" : "VP8 or H264"));
+                if (!sipsofia::codec_supported(c))
+                    throw mediagw::Error(std::string(key) + ": '" + c + "': its GStreamer RTP elements are missing");
+                if (!audio)
+                    codecs_.push_back(c);
+            }
         rtp_timeout_ = integer("rtp_timeout");
         if (rtp_timeout_ < 0)
             throw mediagw::Error("rtp_timeout: must be 0 or more seconds");
         add_input("audio");
         GstPad *out = add_output("audio");
         add_input("video");
-        add_output("video");
+        GstPad *video_out = add_output("video");
         // Until a call (and for video, until it is negotiated) inputs are
         // parked, so a live source feeding them keeps running.
         route_input("audio", nullptr);
         route_input("video", nullptr);
         media_ = std::make_unique<sipsofia::RtpMedia>(
-            bin(), [this](GstPad *target) { route_input("audio", target); }, out);
+            bin(), sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("audio", target); }, out},
+            sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("video", target); }, video_out});
+        media_->set_strict_source(boolean("strict_source"));
+        media_->on_dtmf = [this](char digit, int duration_ms) { // a streaming thread: emit() is thread-safe
+            const char d[2] = {digit, 0};
+            emit(gst_structure_new("dtmf", "digit", G_TYPE_STRING, d, "source", G_TYPE_STRING, "rfc4733",
+                                   "duration", G_TYPE_INT, duration_ms, nullptr));
+        };
+        media_->on_keyframe_by_signalling = [this] { request_keyframe_from_peer(); };
         session_id_ = static_cast<unsigned long long>(g_get_real_time());
+        signalling_ = std::make_unique<sipsofia::SignallingSettings>(sipsofia::PropertyReader{
+            [this](const char *k) { return str(k); }, [this](const char *k) { return integer(k); },
+            [this](const char *k) { return list(k); }});
     }
 
     ~SipNode() override
@@ -123,11 +160,38 @@ public:
         cb.ended = [this](const std::string &reason) { on_ended(reason); };
         cb.shut_down = [this] { on_shut_down(); };
         cb.log = [this](int level, const std::string &m) { log(static_cast<mgw_log_level>(level), "%s", m.c_str()); };
+        cb.answer = [this](const std::string &sdp) { return on_answer(sdp); };
+        cb.info = [this](const std::string &type, const std::string &body) { return on_info(type, body); };
+        cb.registration = [this](bool ok, const std::string &reason) { on_registration(ok, reason); };
         agent_ = std::make_unique<SipAgent>(std::move(cb));
         const std::string host = listen_.host.find(':') != std::string::npos ? "[" + listen_.host + "]" : listen_.host;
-        const std::string url = "sip:" + host + ":" + (listen_.port ? std::to_string(listen_.port) : "*") +
-                                ";transport=" + listen_.transport;
-        return agent_->start(url, str("user_agent"), error);
+        SipAgent::Transport t;
+        t.url = "sip:" + host + ":" + (listen_.port ? std::to_string(listen_.port) : "*") +
+                (listen_.transport.empty() ? "" : ";transport=" + listen_.transport);
+        t.sips_url = signalling_->sips_url();
+        t.cert_dir = signalling_->cert_dir;
+        t.session_expires = signalling_->session_expires;
+        t.answer_delay_ms = signalling_->answer_delay_ms;
+        agent_->set_policy(signalling_->make_policy());
+        if (!agent_->start(t, str("user_agent"), error))
+            return false;
+        if (!signalling_->account.aor.empty())
+            agent_->register_account(signalling_->account);
+        return signalling_->dial.empty() || dial(signalling_->dial, error);
+    }
+
+    void on_event(std::string_view, const GstStructure *event) override
+    {
+        if (gst_structure_has_name(event, "dtmf.send"))
+            send_dtmf(event);
+    }
+
+    // For the media side (main loop): ask the caller for a video keyframe
+    // with a SIP INFO picture_fast_update (RFC 5168), for peers without
+    // RTCP PLI/FIR.
+    bool request_keyframe_from_peer()
+    {
+        return agent_ && agent_->send_info(sipsofia::kMediaControlType, sipsofia::picture_fast_update_body());
     }
 
     void stop() override
@@ -146,31 +210,34 @@ private:
             emit(gst_structure_new("call.incoming", "from", G_TYPE_STRING, o.from.c_str(), "to", G_TYPE_STRING,
                                    o.to.c_str(), nullptr));
         }
-        // A session refresh without SDP: offer what is in use.
-        if (o.reinvite && o.sdp.empty() && !last_answer_.empty())
-            return {200, "", "", last_answer_};
+        // No SDP in the INVITE: our 200 carries an offer, the ACK the answer.
+        if (o.sdp.empty())
+            return make_offer(o);
         std::string error;
         if (!media_->is_open() && !media_->open(bind_address(), error)) {
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return {500, "", "no RTP port", ""};
         }
-        sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_};
+        sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_, media_->video_port()};
         sipsofia::Negotiation n = sipsofia::negotiate(o.sdp, codecs_, local);
         if (!n.ok)
             return {n.status, "", n.reason, ""};
         sipsofia::RemoteMedia remote{n.remote_address, n.remote_rtp_port, n.remote_rtcp_port};
         const bool on_hold = remote.address == "0.0.0.0";
-        if (!on_hold && (!media_->running() || media_->codec() != n.codec || media_->remote() != remote)) {
-            if (!media_->start(n.codec, remote, error)) {
+        if (!on_hold && !media_->matches(n)) {
+            if (!media_->start(n, error)) {
                 log(MGW_LOG_ERROR, "%s", error.c_str());
                 return {500, "", "media setup failed", ""};
             }
-            log(MGW_LOG_INFO, "media: %s/8000 (pt %d, %d ms) from %s:%d to %s:%d", n.codec.name.c_str(),
-                n.codec.payload_type, n.codec.ptime_ms, local.address.c_str(), local.rtp_port, remote.address.c_str(),
-                remote.rtp_port);
+            log_media(n, local.address);
+        } else if (!on_hold && n.video.remote_sends && !remote_sends_) {
+            media_->request_keyframe(); // resumed: the picture restarts with a keyframe
         }
         remote_sends_ = n.remote_sends;
         last_answer_ = n.answer;
+        peer_dtmf_ = n.audio.dtmf_pt >= 0;
+        if (o.reinvite)
+            note_hold(sipsofia::sdp_is_hold(o.sdp));
         return {200, "", "", n.answer};
     }
 
@@ -180,6 +247,16 @@ private:
         disarm_rtp_timer();
         if (rtp_timeout_ > 0)
             rtp_timer_ = g_timeout_add_seconds(1, check_rtp, this);
+    }
+
+    void log_media(const sipsofia::Negotiation &n, const std::string &local_address)
+    {
+        for (const sipsofia::Stream *st : {&n.audio, &n.video})
+            if (st->active)
+                log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s) from %s to %s:%d", st->codec.name.c_str(),
+                    st->codec.clock_rate, st->codec.payload_type,
+                    st->dtmf_pt >= 0 ? ", telephone-event" : "", st->nack_pli || st->ccm_fir ? ", rtcp-fb" : "",
+                    local_address.c_str(), st->remote_address.c_str(), st->remote_rtp_port);
     }
 
     // Main loop, once a second while a call is up.
@@ -202,6 +279,8 @@ private:
         media_->stop();
         media_->close();
         last_answer_.clear();
+        our_offer_.clear();
+        held_ = false;
         session_id_ = static_cast<unsigned long long>(g_get_real_time()); // the next call is a new SDP session
         sdp_version_ = 0;
         log(MGW_LOG_INFO, "call ended: %s", reason.c_str());
@@ -264,9 +343,141 @@ private:
     std::string last_answer_;
     bool remote_sends_ = true;
     guint rtp_timer_ = 0;
+
+    // --- Signalling (issue #4): offers of our own, hold, INFO, REGISTER. ---
+
+    // Our SDP offer: in the 200 to an INVITE without SDP (delayed offer) or
+    // to a re-INVITE without SDP (then the session as it is).
+    SipAgent::Answer make_offer(const SipAgent::Offer &o)
+    {
+        std::string error;
+        if (!media_->is_open() && !media_->open(bind_address(), error)) {
+            log(MGW_LOG_ERROR, "%s", error.c_str());
+            return {500, "", "no RTP port", ""};
+        }
+        log(MGW_LOG_INFO, "%s without SDP: offering in the 200", o.reinvite ? "re-INVITE" : "INVITE");
+        sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_, media_->video_port()};
+        our_offer_ = sipsofia::create_offer(codecs_, local);
+        if (our_offer_.empty())
+            return {488, "", "no codec to offer", ""};
+        return {200, "", "", our_offer_};
+    }
+
+    // The peer's answer to our_offer_ (ACK of a delayed offer, 200 of our INVITE).
+    bool on_answer(const std::string &sdp)
+    {
+        sipsofia::Negotiation n = sipsofia::apply_answer(sdp, our_offer_);
+        if (!n.ok) {
+            log(MGW_LOG_WARNING, "unusable SDP answer: %s", n.reason.c_str());
+            return false;
+        }
+        sipsofia::RemoteMedia remote{n.remote_address, n.remote_rtp_port, n.remote_rtcp_port};
+        std::string error;
+        if (remote.address != "0.0.0.0" && !media_->start(n, error)) {
+            log(MGW_LOG_ERROR, "%s", error.c_str());
+            return false;
+        }
+        log(MGW_LOG_INFO, "media: %s (pt %d) to %s:%d (answer to our offer)", n.codec.name.c_str(),
+            n.codec.payload_type, remote.address.c_str(), remote.rtp_port);
+        remote_sends_ = n.remote_sends;
+        peer_dtmf_ = n.audio.dtmf_pt >= 0;
+        last_answer_ = our_offer_; // what a later refresh without SDP offers again
+        note_hold(sipsofia::sdp_is_hold(sdp));
+        return true;
+    }
+
+    bool dial(const std::string &uri, std::string &error)
+    {
+        if (!media_->is_open() && !media_->open(bind_address(), error))
+            return false;
+        SipAgent::Offer none; // no request to learn our address from: the bind one, or loopback
+        sipsofia::LocalMedia local{sdp_address(none), media_->port(), session_id_, ++sdp_version_,
+                                   media_->video_port()};
+        our_offer_ = sipsofia::create_offer(codecs_, local);
+        if (our_offer_.empty()) {
+            error = "dial: no codec to offer";
+            return false;
+        }
+        return agent_->dial(uri, our_offer_, error);
+    }
+
+    void note_hold(bool hold)
+    {
+        if (hold == held_)
+            return;
+        held_ = hold;
+        log(MGW_LOG_INFO, "the peer %s the call", hold ? "holds" : "resumes");
+        emit(gst_structure_new_empty(hold ? "call.held" : "call.resumed"));
+    }
+
+    int on_info(const std::string &type, const std::string &body)
+    {
+        const sipsofia::InfoContent c = sipsofia::parse_info(type, body);
+        switch (c.kind) {
+        case sipsofia::InfoContent::Kind::Dtmf: {
+            const char digit[2] = {c.digit, 0};
+            log(MGW_LOG_INFO, "DTMF %s (SIP INFO %s)", digit, type.c_str());
+            GstStructure *ev = gst_structure_new("dtmf", "digit", G_TYPE_STRING, digit, "source", G_TYPE_STRING,
+                                                 "info", nullptr);
+            if (c.duration_ms > 0)
+                gst_structure_set(ev, "duration", G_TYPE_INT, c.duration_ms, nullptr);
+            emit(ev);
+            break;
+        }
+        case sipsofia::InfoContent::Kind::PictureFastUpdate:
+            request_keyframe_upstream();
+            break;
+        case sipsofia::InfoContent::Kind::Malformed:
+            log(MGW_LOG_INFO, "malformed SIP INFO body (%s): 400", type.c_str());
+            break;
+        case sipsofia::InfoContent::Kind::Unsupported:
+            log(MGW_LOG_INFO, "SIP INFO of type '%s': 415", type.c_str());
+            break;
+        }
+        return c.status();
+    }
+
+    // The caller wants a keyframe: ask whatever feeds our video input for
+    // one (upstream force-key-unit: encoders and webrtcbin act on it).
+    void request_keyframe_upstream()
+    {
+        GstPad *in = input("video");
+        const bool sent = linked(in) && gst_pad_push_event(in, gst_video_event_new_upstream_force_key_unit(
+                                                                   GST_CLOCK_TIME_NONE, TRUE, 0));
+        log(MGW_LOG_INFO, "picture_fast_update from the peer: %s", sent ? "keyframe requested upstream"
+                                                                        : "no video source to ask");
+        gst_object_unref(in);
+    }
+
+    // dtmf.send {digit, duration?} from another node: SIP INFO when the
+    // peer took no telephone-event (else RFC 4733 is the media side's job).
+    void send_dtmf(const GstStructure *event)
+    {
+        const char *digit = gst_structure_get_string(event, "digit");
+        int duration = 160;
+        gst_structure_get_int(event, "duration", &duration);
+        if (!digit || !*digit || !agent_ || peer_dtmf_)
+            return;
+        for (const char *d = digit; *d; ++d)
+            if (!agent_->send_info(sipsofia::kDtmfRelayType, sipsofia::dtmf_relay_body(*d, duration)))
+                log(MGW_LOG_WARNING, "dtmf.send: no call to send '%c' in", *d);
+    }
+
+    void on_registration(bool ok, const std::string &reason)
+    {
+        if (ok)
+            emit(gst_structure_new("register.ok", "aor", G_TYPE_STRING, signalling_->account.aor.c_str(), nullptr));
+        else
+            emit(gst_structure_new("register.failed", "reason", G_TYPE_STRING, reason.c_str(), nullptr));
+    }
+
+    std::unique_ptr<sipsofia::SignallingSettings> signalling_;
+    std::string our_offer_; // the last SDP offer we made in this call
+    bool held_ = false;
+    bool peer_dtmf_ = false; // the peer takes RFC 4733 telephone-event
 };
 
 } // namespace
 
 MEDIAGW_PLUGIN(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP", nullptr,
-               "call.incoming,call.established,call.ended", properties, ports);
+               "call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed", properties, ports);

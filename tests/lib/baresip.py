@@ -32,14 +32,20 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 
 class Baresip:
-    def __init__(self, procs, workdir, name="baresip", tone_wav=None, codecs=None, user="alice"):
+    def __init__(self, procs, workdir, name="baresip", tone_wav=None, codecs=None, user="alice",
+                 video_codecs=None, video_source=None, extra_config=()):
         self.procs = procs
         self.name = name
         self.dir = os.path.join(workdir, name)
         self.snd_dir = os.path.join(self.dir, "snd")
         os.makedirs(self.snd_dir, exist_ok=True)
         self.tone_wav = tone_wav
-        self.codecs = codecs          # e.g. "PCMU" or "PCMA,PCMU" (account param)
+        self.codecs = codecs          # e.g. "PCMU" or "opus/48000/2" (account param)
+        # Video: the account's video_codecs (e.g. "VP8"; "*" = every one loaded) and a source
+        # ("fakevideo,nil" or "avformat,lavfi,testsrc2=..."); None = audio only.
+        self.video_codecs = video_codecs
+        self.video_source = video_source
+        self.extra_config = list(extra_config)
         self.user = user
         self.sip_port = mgwtest.free_port()
         self.ctrl_port = mgwtest.free_port()
@@ -62,11 +68,15 @@ class Baresip:
             ("audio_player", "aubridge,nil"),
             ("audio_source", src),
             ("audio_alert", "aubridge,nil"),
-            ("audio_srate", "8000"),
+            ("audio_srate", "8000"),          # baresip < 1.0
             ("audio_channels", "1"),
+            ("ausrc_srate", "8000"),          # baresip 1.x: aufile reads an 8 kHz wav, baresip resamples
+            ("ausrc_channels", "1"),
             ("rtp_timeout", "0"),
             ("module_path", MODULE_PATH),
             ("module", "g711.so"),
+            ("module", "g722.so"),
+            ("module", "opus.so"),
             ("module", "aufile.so"),
             ("module", "aubridge.so"),
             ("module", "sndfile.so"),
@@ -76,12 +86,28 @@ class Baresip:
             ("ctrl_tcp_listen", f"127.0.0.1:{self.ctrl_port}"),
             ("snd_path", self.snd_dir),
         ]
+        if self.video_codecs:
+            lines += [
+                ("module", "avcodec.so"),       # H.264
+                ("module", "vp8.so"),
+                ("module", "fakevideo.so"),
+                ("video_source", self.video_source or "fakevideo,nil"),
+                ("video_display", "fakevideo,nil"),
+                ("video_size", "320x240"),
+                ("video_fps", "15"),
+                ("video_bitrate", "300000"),
+            ]
+            if self.video_source and self.video_source.startswith("avformat"):
+                lines.append(("module", "avformat.so"))
+        lines += list(self.extra_config)
         with open(os.path.join(self.dir, "config"), "w") as f:
             for k, v in lines:
                 f.write(f"{k}\t\t{v}\n")
         params = ";regint=0"
         if self.codecs:
             params += f";audio_codecs={self.codecs}"
+        if self.video_codecs and self.video_codecs != "*":
+            params += f";video_codecs={self.video_codecs}"
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>{params}\n")
         # baresip creates these itself when missing; keep it quiet.

@@ -13,7 +13,8 @@ import wave
 
 def tone_frequency(path, start=0.0, duration=None):
     """Frequency estimate of a (mostly) single tone, in Hz, or None."""
-    args = ["sox", path, "-n", "trim", str(start)] + ([str(duration)] if duration else [])
+    # remix 1: the first channel (sox's stat reads a stereo file's samples interleaved)
+    args = ["sox", path, "-n", "remix", "1", "trim", str(start)] + ([str(duration)] if duration else [])
     args += ["rate", "48000", "stat"]
     r = subprocess.run(args, capture_output=True, text=True)
     m = re.search(r"Rough\s+frequency:\s+(-?[0-9.]+)", r.stderr)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """baresip calls the echo gateway with a 1000 Hz tone and hears it back.
 
-Usage: baresip_tone_echo.py CODEC   (PCMU or PCMA; baresip offers only that one)
+Usage: baresip_tone_echo.py CODEC   (PCMU, PCMA, G722 or opus; baresip offers
+only that one, so the gateway must answer with it and echo it untouched)
 
 baresip sends an 8 kHz mono tone wav (aufile), records what it receives with
 its sndfile module (dump-*-dec.wav), and is driven over ctrl_tcp
@@ -23,15 +24,26 @@ from baresip import Baresip
 
 TONE_HZ = 1000
 CALL_SECONDS = 4.0
+# codec -> (baresip account audio_codecs, how baresip names the decoder it set)
+CODECS = {
+    "PCMU": ("PCMU", "PCMU 8000Hz"),
+    "PCMA": ("PCMA", "PCMA 8000Hz"),
+    "G722": ("G722/16000/1", "G722 16000Hz"),
+    "OPUS": ("opus/48000/2", "opus 48000Hz"),
+}
 
 
 def main():
     codec = (sys.argv[1] if len(sys.argv) > 1 else "PCMU").upper()
-    if codec not in ("PCMU", "PCMA"):
+    if codec not in CODECS:
         mgwtest.fail(f"unknown codec {codec}")
+    account_codec, decoder = CODECS[codec]
     mgwtest.require_tools("baresip", "sox")
     if not os.path.isdir("/usr/lib/baresip/modules"):
         mgwtest.skip("/usr/lib/baresip/modules is missing")
+    module = {"G722": "g722.so", "OPUS": "opus.so"}.get(codec, "g711.so")
+    if not os.path.exists(os.path.join("/usr/lib/baresip/modules", module)):
+        mgwtest.skip(f"baresip's {module} is missing")
     check = mgwtest.check
 
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd):
@@ -39,7 +51,7 @@ def main():
         mgwtest.make_tone_wav(tone, TONE_HZ, 30, rate=8000, volume=0.5)
         gw, gw_port, is_gw = siptest.start_echo_peer(procs, wd)
 
-        bs = Baresip(procs, wd, tone_wav=tone, codecs=codec)
+        bs = Baresip(procs, wd, tone_wav=tone, codecs=account_codec)
         bs.start()
         uri = f"sip:echo@127.0.0.1:{gw_port}"
         resp = bs.dial(uri)
@@ -58,7 +70,7 @@ def main():
         bs.quit()          # flushes and closes the sndfile wavs
 
         out = procs.output(bs.proc)
-        check(f"Set audio decoder: {codec} 8000Hz" in out, f"baresip decoded the received audio as {codec}")
+        check(f"Set audio decoder: {decoder}" in out, f"baresip decoded the received audio as {decoder}")
         if is_gw:
             check(siptest.wait_events(procs, gw, "ended", 1, 5), "gateway logged sip/call.ended")
             check(siptest.count_events(procs, gw, "established") >= 1, "gateway logged sip/call.established")

@@ -1,0 +1,311 @@
+#include "rtp_stream.hpp"
+
+#include <gst/rtp/gstrtpbuffer.h>
+#include <gst/video/video-event.h>
+
+#include <cstring>
+
+namespace sipsofia {
+
+namespace {
+
+GSocket *bind_udp(const std::string &address, int port, GError **err)
+{
+    GInetAddress *ia = g_inet_address_new_from_string(address.c_str());
+    if (!ia) {
+        g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' is not an IP address", address.c_str());
+        return nullptr;
+    }
+    GSocket *s = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, err);
+    if (s) {
+        GSocketAddress *sa = g_inet_socket_address_new(ia, static_cast<guint16>(port));
+        if (!g_socket_bind(s, sa, FALSE, err)) {
+            g_object_unref(s);
+            s = nullptr;
+        }
+        g_object_unref(sa);
+    }
+    g_object_unref(ia);
+    return s;
+}
+
+int local_port(GSocket *s)
+{
+    GSocketAddress *sa = g_socket_get_local_address(s, nullptr);
+    int port = sa ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(sa)) : 0;
+    if (sa)
+        g_object_unref(sa);
+    return port;
+}
+
+void close_socket(GSocket *&s)
+{
+    if (!s)
+        return;
+    g_socket_close(s, nullptr);
+    g_object_unref(s);
+    s = nullptr;
+}
+
+void set_if_present(GstElement *e, const char *prop, const char *value)
+{
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), prop))
+        gst_util_set_object_arg(G_OBJECT(e), prop, value);
+}
+
+std::string upper(std::string s)
+{
+    for (auto &c : s)
+        c = static_cast<char>(g_ascii_toupper(c));
+    return s;
+}
+
+} // namespace
+
+RtpStream::RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *output)
+    : bin_(bin), session_(session), route_input_(std::move(route_input)), output_(output)
+{
+}
+
+RtpStream::~RtpStream() { close(); }
+
+bool RtpStream::open(const std::string &address, std::string &error)
+{
+    close();
+    // RTP wants an even port and RTCP the next one (RFC 3550 section 11).
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        GError *err = nullptr;
+        GSocket *rtp = bind_udp(address, 0, &err);
+        if (!rtp) {
+            error = std::string("cannot bind an RTP socket on ") + address + ": " + err->message;
+            g_error_free(err);
+            return false;
+        }
+        int port = local_port(rtp);
+        if (port % 2 != 0 || port >= 65535) {
+            close_socket(rtp);
+            continue;
+        }
+        GSocket *rtcp = bind_udp(address, port + 1, nullptr);
+        if (!rtcp) {
+            close_socket(rtp);
+            continue;
+        }
+        rtp_socket_ = rtp;
+        rtcp_socket_ = rtcp;
+        port_ = port;
+        return true;
+    }
+    error = "no free even/odd UDP port pair on " + address;
+    return false;
+}
+
+void RtpStream::close()
+{
+    close_socket(rtp_socket_);
+    close_socket(rtcp_socket_);
+    port_ = 0;
+}
+
+GstElement *RtpStream::add(const char *factory, std::vector<GstElement *> &side, std::string &error)
+{
+    GstElement *e = gst_element_factory_make(factory, nullptr);
+    if (!e) {
+        error = std::string("GStreamer element '") + factory + "' is missing";
+        return nullptr;
+    }
+    gst_bin_add(bin_, e);
+    side.push_back(e);
+    return e;
+}
+
+GstCaps *RtpStream::pt_caps(guint pt) const
+{
+    const Codec &c = params_.codec;
+    if (static_cast<int>(pt) != c.payload_type)
+        return nullptr; // not negotiated (telephone-event is taken out before rtpbin)
+    const CodecInfo *info = codec_info(c.name);
+    GstCaps *caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, info ? info->media : "audio",
+                                        "clock-rate", G_TYPE_INT, c.clock_rate, "encoding-name", G_TYPE_STRING,
+                                        upper(c.name).c_str(), "payload", G_TYPE_INT, c.payload_type, nullptr);
+    GstStructure *s = gst_caps_get_structure(caps, 0);
+    if (c.channels)
+        gst_structure_set(s, "encoding-params", G_TYPE_STRING, std::to_string(c.channels).c_str(), nullptr);
+    // rtpsession turns an upstream force-key-unit into PLI/FIR only when the
+    // caps say the peer takes it.
+    if (params_.nack_pli)
+        gst_structure_set(s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, nullptr);
+    if (params_.ccm_fir)
+        gst_structure_set(s, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, nullptr);
+    return caps;
+}
+
+bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error)
+{
+    if (!is_open()) {
+        error = "RTP sockets are not open";
+        return false;
+    }
+    const CodecInfo *info = codec_info(params.codec.name);
+    if (!info) {
+        error = "no RTP elements for codec " + params.codec.name;
+        return false;
+    }
+    params_ = params;
+    dtmf_ = Rfc4733Receiver(params.dtmf_rate);
+    GstElement *rtp_sink = add("udpsink", sending_, error);
+    GstElement *rtcp_sink = rtp_sink ? add("udpsink", sending_, error) : nullptr;
+    GstElement *pay = rtcp_sink ? add(info->payloader, sending_, error) : nullptr;
+    GstElement *depay = pay ? add(info->depayloader, receiving_, error) : nullptr;
+    GstElement *rtp_src = depay ? add("udpsrc", receiving_, error) : nullptr;
+    GstElement *rtcp_src = rtp_src ? add("udpsrc", receiving_, error) : nullptr;
+    if (!rtcp_src)
+        return false;
+    pay_ = pay;
+    depay_ = depay;
+
+    GstCaps *caps = pt_caps(static_cast<guint>(params.codec.payload_type));
+    g_object_set(rtp_src, "socket", rtp_socket_, "close-socket", FALSE, "caps", caps, nullptr);
+    gst_caps_unref(caps);
+    caps = gst_caps_new_empty_simple("application/x-rtcp");
+    g_object_set(rtcp_src, "socket", rtcp_socket_, "close-socket", FALSE, "caps", caps, nullptr);
+    gst_caps_unref(caps);
+    // async=false: a sink added to a playing pipeline must not ask for preroll.
+    g_object_set(rtp_sink, "socket", rtp_socket_, "close-socket", FALSE, "host", params.remote_address.c_str(), "port",
+                 params.remote_rtp_port, "async", FALSE, nullptr);
+    g_object_set(rtcp_sink, "socket", rtcp_socket_, "close-socket", FALSE, "host", params.remote_address.c_str(),
+                 "port", params.remote_rtcp_port, "async", FALSE, "sync", FALSE, nullptr);
+    rtp_latch_.reset(rtp_sink, strict_source);
+    rtcp_latch_.reset(rtcp_sink, strict_source);
+
+    g_object_set(pay, "pt", static_cast<guint>(params.codec.payload_type), nullptr);
+    if (!std::strcmp(info->media, "audio")) {
+        const std::string ptime = std::to_string(static_cast<gint64>(params.codec.ptime_ms) * GST_MSECOND);
+        set_if_present(pay, "min-ptime", ptime.c_str());
+        set_if_present(pay, "max-ptime", ptime.c_str());
+    }
+    // SPS/PPS before every IDR: a decoder that joins late (or lost them) can start.
+    set_if_present(pay, "config-interval", "-1");
+
+    const std::string n = std::to_string(session_);
+    bool ok = gst_element_link_pads(rtp_src, "src", rtpbin, ("recv_rtp_sink_" + n).c_str()) &&
+              gst_element_link_pads(rtcp_src, "src", rtpbin, ("recv_rtcp_sink_" + n).c_str()) &&
+              gst_element_link_pads(pay, "src", rtpbin, ("send_rtp_sink_" + n).c_str()) &&
+              gst_element_link_pads(rtpbin, ("send_rtp_src_" + n).c_str(), rtp_sink, "sink") &&
+              gst_element_link_pads(rtpbin, ("send_rtcp_src_" + n).c_str(), rtcp_sink, "sink");
+    if (!ok) {
+        error = "cannot link the RTP elements of session " + n;
+        return false;
+    }
+    GstPad *pad = gst_element_get_static_pad(rtp_src, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp, this, nullptr);
+    gst_object_unref(pad);
+    pad = gst_element_get_static_pad(rtcp_src, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtcp, this, nullptr);
+    gst_object_unref(pad);
+    pad = gst_element_get_static_pad(depay, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream, this, nullptr);
+    gst_object_unref(pad);
+    last_rtp_ = g_get_monotonic_time();
+    return true;
+}
+
+void RtpStream::route()
+{
+    if (!depay_)
+        return;
+    // The input first: when media arrives, the core's link adapter plans its
+    // conversion against what the payloader takes (pure passthrough when the
+    // same codec loops back).
+    GstPad *pay_sink = gst_element_get_static_pad(pay_, "sink");
+    GstPad *depay_src = gst_element_get_static_pad(depay_, "src");
+    route_input_(pay_sink);
+    gst_ghost_pad_set_target(GST_GHOST_PAD(output_), depay_src);
+    gst_object_unref(pay_sink);
+    gst_object_unref(depay_src);
+}
+
+void RtpStream::park()
+{
+    route_input_(nullptr);
+    gst_ghost_pad_set_target(GST_GHOST_PAD(output_), nullptr);
+}
+
+void RtpStream::forget()
+{
+    sending_.clear();
+    receiving_.clear();
+    pay_ = depay_ = nullptr;
+    rtp_latch_.reset(nullptr, false);
+    rtcp_latch_.reset(nullptr, false);
+}
+
+// recv_rtp_src_<session>_<ssrc>_<pt>: a new pad per sender SSRC; the newest
+// sender wins (a phone that restarts its stream changes SSRC).
+void RtpStream::link_recv_pad(GstPad *pad)
+{
+    if (!depay_)
+        return;
+    GstPad *sink = gst_element_get_static_pad(depay_, "sink");
+    if (GstPad *old = gst_pad_get_peer(sink)) {
+        gst_pad_unlink(old, sink);
+        gst_object_unref(old);
+    }
+    gst_pad_link(pad, sink);
+    gst_object_unref(sink);
+}
+
+void RtpStream::request_keyframe()
+{
+    if (!depay_)
+        return;
+    GstPad *src = gst_element_get_static_pad(depay_, "src");
+    gst_pad_send_event(src, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_object_unref(src);
+}
+
+// udpsrc's streaming thread: latching, RFC 4733 events, activity.
+GstPadProbeReturn RtpStream::on_rtp(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    auto self = static_cast<RtpStream *>(data);
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!self->rtp_latch_.accept(buf))
+        return GST_PAD_PROBE_DROP;
+    self->last_rtp_ = g_get_monotonic_time();
+    if (self->params_.dtmf_pt < 0)
+        return GST_PAD_PROBE_OK;
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
+        return GST_PAD_PROBE_OK;
+    const bool dtmf = gst_rtp_buffer_get_payload_type(&rtp) == self->params_.dtmf_pt;
+    if (dtmf) {
+        auto digit = self->dtmf_.feed(static_cast<const uint8_t *>(gst_rtp_buffer_get_payload(&rtp)),
+                                      gst_rtp_buffer_get_payload_len(&rtp), gst_rtp_buffer_get_timestamp(&rtp));
+        if (digit && self->dtmf_hook)
+            self->dtmf_hook(*digit);
+    }
+    gst_rtp_buffer_unmap(&rtp);
+    // Events are not audio: the depayloader must not see them.
+    return dtmf ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn RtpStream::on_rtcp(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    auto self = static_cast<RtpStream *>(data);
+    return self->rtcp_latch_.accept(GST_PAD_PROBE_INFO_BUFFER(info)) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+// A keyframe request going to the peer: rtpsession sends PLI/FIR itself when
+// the peer takes RTCP feedback; otherwise the signalling side may ask (SIP
+// INFO picture_fast_update).
+GstPadProbeReturn RtpStream::on_upstream(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    auto self = static_cast<RtpStream *>(data);
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (gst_video_event_is_force_key_unit(event) && !self->params_.nack_pli && !self->params_.ccm_fir &&
+        self->keyframe_hook)
+        self->keyframe_hook();
+    return GST_PAD_PROBE_OK;
+}
+
+} // namespace sipsofia

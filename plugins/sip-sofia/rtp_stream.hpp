@@ -1,0 +1,94 @@
+// One m= line of a call inside the shared rtpbin (session 0 audio, 1 video):
+// its socket pair (RTP on an even port, RTCP on the next) and, while it
+// runs, its elements:
+//   udpsrc -> rtpbin recv session N -> depayloader -> output ghost pad
+//   input ghost pad -> payloader -> rtpbin send session N -> udpsink
+// Each socket is shared by its udpsrc and udpsink, so our RTP leaves from
+// the port advertised in the SDP (symmetric RTP), and the udpsinks follow
+// the source of the peer's packets (latching.hpp).
+#pragma once
+
+#include "dtmf.hpp"
+#include "latching.hpp"
+#include "sdp_negotiation.hpp"
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sipsofia {
+
+class RtpStream {
+public:
+    // Points the node's input port at a pad of the chain, or parks it
+    // (nullptr): Node::route_input for this stream's port.
+    using InputRouter = std::function<void(GstPad *target)>;
+    // Streaming threads; see RtpMedia for what they are for.
+    using DtmfHook = std::function<void(const DtmfDigit &)>;
+    using KeyframeHook = std::function<void()>;
+
+    RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *output);
+    ~RtpStream();
+    RtpStream(const RtpStream &) = delete;
+    RtpStream &operator=(const RtpStream &) = delete;
+
+    bool open(const std::string &address, std::string &error);
+    void close();
+    bool is_open() const { return rtp_socket_ != nullptr; }
+    int port() const { return port_; }
+
+    // Create the elements and link them to `rtpbin` (added, not started).
+    bool build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error);
+    // Point the ports at the chain; after the elements started.
+    void route();
+    // Elements in start/stop order, sending side (sinks first) and receiving side.
+    const std::vector<GstElement *> &sending() const { return sending_; }
+    const std::vector<GstElement *> &receiving() const { return receiving_; }
+    // Park the input (a live source keeps streaming into the parking sink).
+    void park();
+    // After the elements were set to NULL and removed from the bin.
+    void forget();
+    bool running() const { return depay_ != nullptr; }
+    const Stream &params() const { return params_; }
+
+    // rtpbin callbacks (its streaming threads).
+    void link_recv_pad(GstPad *pad);
+    GstCaps *pt_caps(guint pt) const;
+
+    // Ask the peer for a keyframe (RTCP PLI/FIR, or `keyframe_hook` when it
+    // has no RTCP feedback): the same upstream force-key-unit event a
+    // downstream decoder would send.
+    void request_keyframe();
+
+    gint64 last_rtp() const { return last_rtp_.load(); }
+    DtmfHook dtmf_hook;
+    KeyframeHook keyframe_hook;
+
+private:
+    static GstPadProbeReturn on_rtp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_rtcp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_upstream(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    GstElement *add(const char *factory, std::vector<GstElement *> &side, std::string &error);
+
+    GstBin *bin_;
+    guint session_;
+    InputRouter route_input_;
+    GstPad *output_;
+    GSocket *rtp_socket_ = nullptr;
+    GSocket *rtcp_socket_ = nullptr;
+    int port_ = 0;
+
+    Stream params_;
+    std::vector<GstElement *> sending_, receiving_;
+    GstElement *pay_ = nullptr;
+    GstElement *depay_ = nullptr;
+    Latch rtp_latch_, rtcp_latch_;
+    Rfc4733Receiver dtmf_;
+    std::atomic<gint64> last_rtp_{0};
+};
+
+} // namespace sipsofia
