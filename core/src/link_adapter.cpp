@@ -27,7 +27,8 @@ LinkAdapter::LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter 
     gst_element_add_pad(GST_ELEMENT(bin_), src_);
     gst_pad_add_probe(sink_, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event, this, nullptr);
     gst_pad_add_probe(sink_, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_sink_query, this, nullptr);
-    gst_pad_add_probe(sink_, GST_PAD_PROBE_TYPE_BUFFER, on_sink_buffer, this, nullptr);
+    gst_pad_add_probe(sink_, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      on_sink_buffer, this, nullptr);
     gst_pad_add_probe(src_, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_src_event, this, nullptr);
 }
 
