@@ -65,6 +65,9 @@ public:
 
     // Ask the caller for a video keyframe (call start, resume).
     void request_keyframe();
+    // RFC 4733 digits to the caller on the audio stream (main loop); false
+    // when the call has no telephone-event.
+    bool send_dtmf(const std::string &digits, int duration_ms) { return audio_.send_dtmf(digits, duration_ms); }
     // Once latched, drop packets from other sources (next start()).
     void set_strict_source(bool strict) { strict_source_ = strict; }
 

@@ -53,6 +53,20 @@ void set_if_present(GstElement *e, const char *prop, const char *value)
         gst_util_set_object_arg(G_OBJECT(e), prop, value);
 }
 
+// Pay's sink, first buffer: no clock sync for the RTP udpsink (`sink`) when
+// what feeds it is live.
+GstPadProbeReturn unsync_if_live(GstPad *pad, GstPadProbeInfo *, gpointer sink)
+{
+    GstQuery *latency = gst_query_new_latency();
+    gboolean live = FALSE;
+    if (gst_pad_peer_query(pad, latency))
+        gst_query_parse_latency(latency, &live, nullptr, nullptr);
+    gst_query_unref(latency);
+    if (live)
+        g_object_set(sink, "sync", FALSE, nullptr);
+    return GST_PAD_PROBE_REMOVE;
+}
+
 std::string upper(std::string s)
 {
     for (auto &c : s)
@@ -187,6 +201,10 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
     // SPS/PPS before every IDR: a decoder that joins late (or lost them) can start.
     set_if_present(pay, "config-interval", "-1");
 
+    // Telephone-events take the place of audio packets as they leave the payloader.
+    if (params.dtmf_pt >= 0 && !std::strcmp(info->media, "audio"))
+        dtmf_out_.attach(pay, params.dtmf_pt, params.dtmf_rate);
+
     const std::string n = std::to_string(session_);
     bool ok = gst_element_link_pads(rtp_src, "src", rtpbin, ("recv_rtp_sink_" + n).c_str()) &&
               gst_element_link_pads(rtcp_src, "src", rtpbin, ("recv_rtcp_sink_" + n).c_str()) &&
@@ -221,6 +239,12 @@ void RtpStream::route()
     GstPad *depay_src = gst_element_get_static_pad(depay_, "src");
     route_input_(pay_sink);
     gst_ghost_pad_set_target(GST_GHOST_PAD(output_), depay_src);
+    // A live upstream (a caller, a room, a live tone) paces itself: once the
+    // first buffer shows it is (the path is complete by then), packets leave
+    // at once instead of after a clock wait each, which cost 0.09 % of a core
+    // per G.711 echo call. A non-live one (a file) keeps the clock pacing.
+    gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_BUFFER, unsync_if_live, gst_object_ref(sending_.front()),
+                      gst_object_unref); // sending_.front(): the RTP udpsink
     gst_object_unref(pay_sink);
     gst_object_unref(depay_src);
 }
@@ -236,6 +260,7 @@ void RtpStream::forget()
     sending_.clear();
     receiving_.clear();
     pay_ = depay_ = nullptr;
+    dtmf_out_.forget();
     rtp_latch_.reset(nullptr, false);
     rtcp_latch_.reset(nullptr, false);
 }

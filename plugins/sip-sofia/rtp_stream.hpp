@@ -9,6 +9,7 @@
 #pragma once
 
 #include "dtmf.hpp"
+#include "dtmf_sender.hpp"
 #include "latching.hpp"
 #include "sdp_negotiation.hpp"
 
@@ -63,6 +64,8 @@ public:
     // has no RTCP feedback): the same upstream force-key-unit event a
     // downstream decoder would send.
     void request_keyframe();
+    // RFC 4733 digits to the peer (any thread); false without telephone-event.
+    bool send_dtmf(const std::string &digits, int duration_ms) { return dtmf_out_.send(digits, duration_ms); }
 
     gint64 last_rtp() const { return last_rtp_.load(); }
     DtmfHook dtmf_hook;
@@ -88,6 +91,7 @@ private:
     GstElement *depay_ = nullptr;
     Latch rtp_latch_, rtcp_latch_;
     Rfc4733Receiver dtmf_;
+    Rfc4733Sender dtmf_out_;
     std::atomic<gint64> last_rtp_{0};
 };
 

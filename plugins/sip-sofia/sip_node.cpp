@@ -449,15 +449,22 @@ private:
         gst_object_unref(in);
     }
 
-    // dtmf.send {digit, duration?} from another node: SIP INFO when the
-    // peer took no telephone-event (else RFC 4733 is the media side's job).
+    // dtmf.send {digit (one or more), duration?} from another node: RFC 4733
+    // telephone-events when the peer took them, else SIP INFO.
     void send_dtmf(const GstStructure *event)
     {
         const char *digit = gst_structure_get_string(event, "digit");
         int duration = 160;
         gst_structure_get_int(event, "duration", &duration);
-        if (!digit || !*digit || !agent_ || peer_dtmf_)
+        if (!digit || !*digit || !agent_)
             return;
+        if (peer_dtmf_) {
+            if (media_->send_dtmf(digit, duration))
+                log(MGW_LOG_INFO, "dtmf.send: '%s' as RFC 4733 events", digit);
+            else
+                log(MGW_LOG_WARNING, "dtmf.send: no call (or no DTMF digit) to send '%s' in", digit);
+            return;
+        }
         for (const char *d = digit; *d; ++d)
             if (!agent_->send_info(sipsofia::kDtmfRelayType, sipsofia::dtmf_relay_body(*d, duration)))
                 log(MGW_LOG_WARNING, "dtmf.send: no call to send '%c' in", *d);

@@ -26,7 +26,7 @@ r = mediagw("plugins")
 check(r.returncode == 0, "plugins: exit 0")
 names = set(re.findall(r"^(\S+)\s+\d+\.\d+\.\d+", r.stdout, re.M))
 mission = {"sip-sofia", "webrtc-direct", "browser-capture", "aloop-sink", "v4l2loopback-sink", "turn"}
-utility = {"gst", "tone", "test-pattern", "wav-sink", "counter-sink"}
+utility = {"gst", "tone", "test-pattern", "wav-sink", "counter-sink", "event-timer"}
 check(mission <= names, f"plugins lists the six mission plugins (missing {mission - names})")
 check(utility <= names, f"plugins lists the utility plugins (missing {utility - names})")
 check(all(os.path.isabs(p) for p in re.findall(r"^\s+(/\S+\.so)$", r.stdout, re.M)), "plugins shows paths")
