@@ -61,6 +61,7 @@ private:
     GraphSpec spec_;
     std::vector<std::unique_ptr<NodeRuntime>> nodes_;
     std::vector<std::unique_ptr<LinkAdapter>> links_;
+    std::vector<GstPad *> bridge_pads_; // loop bridges: pads of no element
     GstElement *pipeline_ = nullptr;
     GMainLoop *loop_ = nullptr;
     guint bus_watch_ = 0, signal_int_ = 0, signal_term_ = 0;
