@@ -108,9 +108,18 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
     g_object_set(rtpbin_, "latency", 100u, nullptr);
     // AVPF: RTCP feedback (PLI/FIR) leaves at once instead of with the next
     // regular report.
+    const bool srtp = (n.audio.active && n.audio.srtp.on) || (n.video.active && n.video.srtp.on);
     if (n.video.active && (n.video.nack_pli || n.video.ccm_fir))
-        gst_util_set_object_arg(G_OBJECT(rtpbin_), "rtp-profile", "avpf");
+        gst_util_set_object_arg(G_OBJECT(rtpbin_), "rtp-profile", srtp ? "savpf" : "avpf");
     g_signal_connect(rtpbin_, "request-pt-map", G_CALLBACK(on_request_pt_map), this);
+    // Asked for as build() requests rtpbin's pads; a stream without SRTP
+    // answers nullptr (no element in its path).
+    if (srtp) {
+        g_signal_connect(rtpbin_, "request-rtp-encoder", G_CALLBACK(on_request_rtp_encoder), this);
+        g_signal_connect(rtpbin_, "request-rtcp-encoder", G_CALLBACK(on_request_rtcp_encoder), this);
+        g_signal_connect(rtpbin_, "request-rtp-decoder", G_CALLBACK(on_request_decoder), this);
+        g_signal_connect(rtpbin_, "request-rtcp-decoder", G_CALLBACK(on_request_decoder), this);
+    }
     g_signal_connect(rtpbin_, "pad-added", G_CALLBACK(on_pad_added), this);
 
     if ((n.audio.active && !audio_.build(rtpbin_, n.audio, strict_source_, error)) ||
@@ -198,6 +207,24 @@ void RtpMedia::on_pad_added(GstElement *, GstPad *pad, gpointer data)
         // for its next one (the caps carrying its SSRC are set by then).
         self->post([self] { self->request_keyframe(); }, 100);
     }
+}
+
+GstElement *RtpMedia::on_request_rtp_encoder(GstElement *, guint session, gpointer data)
+{
+    auto self = static_cast<RtpMedia *>(data);
+    return (session == 0 ? self->audio_ : self->video_).srtp_encoder(false);
+}
+
+GstElement *RtpMedia::on_request_rtcp_encoder(GstElement *, guint session, gpointer data)
+{
+    auto self = static_cast<RtpMedia *>(data);
+    return (session == 0 ? self->audio_ : self->video_).srtp_encoder(true);
+}
+
+GstElement *RtpMedia::on_request_decoder(GstElement *, guint session, gpointer data)
+{
+    auto self = static_cast<RtpMedia *>(data);
+    return (session == 0 ? self->audio_ : self->video_).srtp_decoder();
 }
 
 GstCaps *RtpMedia::on_request_pt_map(GstElement *, guint session, guint pt, gpointer data)

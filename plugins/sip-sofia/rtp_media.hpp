@@ -1,7 +1,7 @@
 // The RTP side of one call: one rtpbin with a session per stream (0 audio,
 // 1 video, rtp_stream.hpp), built from a Negotiation and torn down at the
 // end of the call or when a re-INVITE changes it. RTCP (and PLI/FIR) runs in
-// rtpbin.
+// rtpbin, and so does SRTP (srtp.hpp) when negotiated.
 #pragma once
 
 #include "rtp_stream.hpp"
@@ -82,6 +82,9 @@ public:
 private:
     static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer self);
     static GstCaps *on_request_pt_map(GstElement *rtpbin, guint session, guint pt, gpointer self);
+    static GstElement *on_request_rtp_encoder(GstElement *rtpbin, guint session, gpointer self);
+    static GstElement *on_request_rtcp_encoder(GstElement *rtpbin, guint session, gpointer self);
+    static GstElement *on_request_decoder(GstElement *rtpbin, guint session, gpointer self);
     void post(std::function<void()> fn, guint delay_ms = 0);
 
     GstBin *bin_;

@@ -1,5 +1,7 @@
 #include "rtp_stream.hpp"
 
+#include "srtp.hpp"
+
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/video/video-event.h>
 
@@ -178,10 +180,13 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
     pay_ = pay;
     depay_ = depay;
 
+    // srtpdec takes application/x-srtp(x-srtcp) and gives the plain caps.
     GstCaps *caps = pt_caps(static_cast<guint>(params.codec.payload_type));
+    if (params.srtp.on)
+        gst_structure_set_name(gst_caps_get_structure(caps, 0), "application/x-srtp");
     g_object_set(rtp_src, "socket", rtp_socket_, "close-socket", FALSE, "caps", caps, nullptr);
     gst_caps_unref(caps);
-    caps = gst_caps_new_empty_simple("application/x-rtcp");
+    caps = gst_caps_new_empty_simple(params.srtp.on ? "application/x-srtcp" : "application/x-rtcp");
     g_object_set(rtcp_src, "socket", rtcp_socket_, "close-socket", FALSE, "caps", caps, nullptr);
     gst_caps_unref(caps);
     // async=false: a sink added to a playing pipeline must not ask for preroll.
@@ -213,6 +218,11 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
               gst_element_link_pads(rtpbin, ("send_rtcp_src_" + n).c_str(), rtcp_sink, "sink");
     if (!ok) {
         error = "cannot link the RTP elements of session " + n;
+        return false;
+    }
+    // Never fall back to plain RTP when the SDP said SRTP.
+    if (params.srtp.on && srtp_paths_ != 4) {
+        error = "SRTP negotiated but GStreamer's srtpenc/srtpdec are missing or were not used";
         return false;
     }
     GstPad *pad = gst_element_get_static_pad(rtp_src, "src");
@@ -260,6 +270,9 @@ void RtpStream::forget()
     sending_.clear();
     receiving_.clear();
     pay_ = depay_ = nullptr;
+    gst_clear_object(&srtpenc_);
+    gst_clear_object(&srtpdec_);
+    srtp_paths_ = 0;
     dtmf_out_.forget();
     rtp_latch_.reset(nullptr, false);
     rtcp_latch_.reset(nullptr, false);
@@ -280,6 +293,42 @@ void RtpStream::link_recv_pad(GstPad *pad)
     gst_object_unref(sink);
 }
 
+GstElement *RtpStream::srtp_encoder(bool rtcp)
+{
+    if (!params_.srtp.on)
+        return nullptr;
+    if (!srtpenc_ && (srtpenc_ = make_srtp_encoder(params_.srtp)))
+        gst_object_ref_sink(srtpenc_);
+    if (!srtpenc_)
+        return nullptr;
+    // rtpbin looks the pads up rather than requesting them: the sink pad
+    // (which makes its src pad) must exist when we hand the element over.
+    const std::string pad = (rtcp ? "rtcp_sink_" : "rtp_sink_") + std::to_string(session_);
+    GstPad *sink = gst_element_request_pad_simple(srtpenc_, pad.c_str());
+    if (!sink)
+        return nullptr;
+    gst_object_unref(sink);
+    ++srtp_paths_;
+    return GST_ELEMENT(gst_object_ref(srtpenc_));
+}
+
+GstElement *RtpStream::srtp_decoder()
+{
+    if (!params_.srtp.on)
+        return nullptr;
+    if (!srtpdec_ && (srtpdec_ = make_srtp_decoder(params_.srtp))) {
+        gst_object_ref_sink(srtpdec_);
+        // Telephone-events can only be read once decrypted.
+        GstPad *pad = gst_element_get_static_pad(srtpdec_, "rtp_src");
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_decrypted, this, nullptr);
+        gst_object_unref(pad);
+    }
+    if (!srtpdec_)
+        return nullptr;
+    ++srtp_paths_;
+    return GST_ELEMENT(gst_object_ref(srtpdec_));
+}
+
 void RtpStream::request_keyframe()
 {
     if (!depay_)
@@ -297,17 +346,28 @@ GstPadProbeReturn RtpStream::on_rtp(GstPad *, GstPadProbeInfo *info, gpointer da
     if (!self->rtp_latch_.accept(buf))
         return GST_PAD_PROBE_DROP;
     self->last_rtp_ = g_get_monotonic_time();
-    if (self->params_.dtmf_pt < 0)
+    return self->params_.srtp.on ? GST_PAD_PROBE_OK : self->take_dtmf(buf);
+}
+
+// srtpdec's streaming thread (the udpsrc's): plain RTP.
+GstPadProbeReturn RtpStream::on_decrypted(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    return static_cast<RtpStream *>(data)->take_dtmf(GST_PAD_PROBE_INFO_BUFFER(info));
+}
+
+GstPadProbeReturn RtpStream::take_dtmf(GstBuffer *buf)
+{
+    if (params_.dtmf_pt < 0)
         return GST_PAD_PROBE_OK;
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
     if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
         return GST_PAD_PROBE_OK;
-    const bool dtmf = gst_rtp_buffer_get_payload_type(&rtp) == self->params_.dtmf_pt;
+    const bool dtmf = gst_rtp_buffer_get_payload_type(&rtp) == params_.dtmf_pt;
     if (dtmf) {
-        auto digit = self->dtmf_.feed(static_cast<const uint8_t *>(gst_rtp_buffer_get_payload(&rtp)),
-                                      gst_rtp_buffer_get_payload_len(&rtp), gst_rtp_buffer_get_timestamp(&rtp));
-        if (digit && self->dtmf_hook)
-            self->dtmf_hook(*digit);
+        auto digit = dtmf_.feed(static_cast<const uint8_t *>(gst_rtp_buffer_get_payload(&rtp)),
+                                gst_rtp_buffer_get_payload_len(&rtp), gst_rtp_buffer_get_timestamp(&rtp));
+        if (digit && dtmf_hook)
+            dtmf_hook(*digit);
     }
     gst_rtp_buffer_unmap(&rtp);
     // Events are not audio: the depayloader must not see them.

@@ -3,6 +3,7 @@
 // runs, its elements:
 //   udpsrc -> rtpbin recv session N -> depayloader -> output ghost pad
 //   input ghost pad -> payloader -> rtpbin send session N -> udpsink
+// With SRTP, rtpbin puts srtpenc/srtpdec next to the sockets inside it.
 // Each socket is shared by its udpsrc and udpsink, so our RTP leaves from
 // the port advertised in the SDP (symmetric RTP), and the udpsinks follow
 // the source of the peer's packets (latching.hpp).
@@ -59,6 +60,11 @@ public:
     // rtpbin callbacks (its streaming threads).
     void link_recv_pad(GstPad *pad);
     GstCaps *pt_caps(guint pt) const;
+    // rtpbin's request-rtp/rtcp-encoder/decoder while build() links (main
+    // loop): this stream's srtpenc/srtpdec, one each for RTP and RTCP, as a
+    // new reference for rtpbin; nullptr without SRTP.
+    GstElement *srtp_encoder(bool rtcp);
+    GstElement *srtp_decoder();
 
     // Ask the peer for a keyframe (RTCP PLI/FIR, or `keyframe_hook` when it
     // has no RTCP feedback): the same upstream force-key-unit event a
@@ -73,6 +79,8 @@ public:
 
 private:
     static GstPadProbeReturn on_rtp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_decrypted(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    GstPadProbeReturn take_dtmf(GstBuffer *buf);
     static GstPadProbeReturn on_rtcp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_upstream(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     GstElement *add(const char *factory, std::vector<GstElement *> &side, std::string &error);
@@ -89,6 +97,8 @@ private:
     std::vector<GstElement *> sending_, receiving_;
     GstElement *pay_ = nullptr;
     GstElement *depay_ = nullptr;
+    GstElement *srtpenc_ = nullptr, *srtpdec_ = nullptr; // our references, while built
+    int srtp_paths_ = 0; // RTP/RTCP x send/receive paths rtpbin got an SRTP element for
     Latch rtp_latch_, rtcp_latch_;
     Rfc4733Receiver dtmf_;
     Rfc4733Sender dtmf_out_;

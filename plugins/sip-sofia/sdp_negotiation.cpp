@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace sipsofia {
 
@@ -215,6 +216,20 @@ Negotiation refuse(int status, std::string reason)
 
 bool usable_proto(const char *proto) { return proto && (!std::strcmp(proto, "RTP/AVP") || !std::strcmp(proto, "RTP/AVPF")); }
 
+bool secure_proto(const char *proto) { return proto && (!std::strcmp(proto, "RTP/SAVP") || !std::strcmp(proto, "RTP/SAVPF")); }
+
+// The first a=crypto line of `m` we can use (the offerer's order of preference).
+std::optional<SrtpCrypto> pick_crypto(const GstSDPMedia *m)
+{
+    for (guint i = 0;; ++i) {
+        const char *v = gst_sdp_media_get_attribute_val_n(m, "crypto", i);
+        if (!v)
+            return std::nullopt;
+        if (auto c = parse_crypto(v))
+            return c;
+    }
+}
+
 // Address, ports and direction of m= line `m`; false without a c= address.
 bool fill_transport(const GstSDPMessage *msg, const GstSDPMedia *m, Stream &s)
 {
@@ -339,16 +354,36 @@ Negotiation negotiate(const std::string &offer_text, const std::vector<std::stri
 
     Negotiation result;
     int index[2] = {-1, -1}; // chosen m= line for audio, video
+    int crypto_tag[2] = {0, 0};
+    std::string srtp_refusal; // why an m= line was refused for its transport
     for (guint i = 0; i < gst_sdp_message_medias_len(raw); ++i) {
         const GstSDPMedia *m = gst_sdp_message_get_media(raw, i);
         const char *media = gst_sdp_media_get_media(m);
-        if (!media || !usable_proto(gst_sdp_media_get_proto(m)) || gst_sdp_media_get_port(m) == 0)
+        const char *proto = gst_sdp_media_get_proto(m);
+        const bool secure = secure_proto(proto);
+        if (!media || !(usable_proto(proto) || secure) || gst_sdp_media_get_port(m) == 0)
             continue;
         const bool audio = !std::strcmp(media, "audio");
         if (!audio && (std::strcmp(media, "video") || local.video_rtp_port == 0))
             continue;
         if (index[audio ? 0 : 1] >= 0)
             continue;
+        // The srtp property decides which transport we take.
+        if (secure && local.srtp == SrtpMode::Off) {
+            srtp_refusal = "RTP/SAVP (SRTP) offered, and SRTP is off here";
+            continue;
+        }
+        if (!secure && local.srtp == SrtpMode::Required) {
+            srtp_refusal = "plain RTP/AVP offered, and SRTP (RTP/SAVP with SDES a=crypto) is required here";
+            continue;
+        }
+        const std::optional<SrtpCrypto> crypto = secure ? pick_crypto(m) : std::nullopt;
+        const std::string &our_key = audio ? local.audio_key : local.video_key;
+        if (secure && (!crypto || our_key.size() != kSrtpKeyLength)) {
+            srtp_refusal = "RTP/SAVP without an a=crypto we take (AES_CM_128_HMAC_SHA1_80 or _32, inline key, "
+                           "no MKI or session parameters)";
+            continue;
+        }
         Stream &s = audio ? result.audio : result.video;
         const auto formats = formats_of(m);
         // Our order of preference (the `codecs` property), RFC 3264 section 6.1.
@@ -370,8 +405,14 @@ Negotiation negotiate(const std::string &offer_text, const std::vector<std::stri
             return refuse(400, "SDP without a connection address (c=)");
         if (audio)
             pick_dtmf(formats, s);
+        if (crypto) {
+            s.srtp = SrtpSession{true, crypto->suite, our_key, crypto->key};
+            crypto_tag[audio ? 0 : 1] = crypto->tag;
+        }
         index[audio ? 0 : 1] = static_cast<int>(i);
     }
+    if (index[0] < 0 && index[1] < 0 && !srtp_refusal.empty())
+        return refuse(488, srtp_refusal);
     if (index[0] < 0 && index[1] < 0)
         return refuse(488, "no audio or video stream with a common codec (we take " + join(codecs) +
                                " over RTP/AVP)");
@@ -393,6 +434,9 @@ Negotiation negotiate(const std::string &offer_text, const std::vector<std::stri
                 add_dtmf(&am, s.dtmf_pt, s.dtmf_rate);
             if (kind == 0)
                 gst_sdp_media_add_attribute(&am, "ptime", std::to_string(s.codec.ptime_ms).c_str());
+            if (s.srtp.on) // RFC 4568 section 5.1.2: the offered tag and suite, our key
+                gst_sdp_media_add_attribute(
+                    &am, "crypto", crypto_attribute({crypto_tag[kind], s.srtp.suite, s.srtp.local_key}).c_str());
             gst_sdp_media_add_attribute(&am, answer_direction(direction_of(raw, om)), nullptr);
         } else {
             // Refused stream: port 0 with the offered formats (a format is mandatory).

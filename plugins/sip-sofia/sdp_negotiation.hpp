@@ -10,6 +10,7 @@
 #pragma once
 
 #include "codecs.hpp"
+#include "srtp.hpp"
 
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ struct Stream {
     int remote_rtp_port = 0;
     int remote_rtcp_port = 0;
     bool remote_sends = true; // false for recvonly/inactive (hold) or c=0.0.0.0
+    SrtpSession srtp;         // RTP/SAVP(F) with SDES keys
     bool operator==(const Stream &) const = default;
 };
 
@@ -62,11 +64,17 @@ struct LocalMedia {
     unsigned long long session_id = 0;
     unsigned long long version = 0; // bumped for each SDP within a call
     int video_rtp_port = 0;         // 0: no video socket, video m= lines are refused
+    // Which offers negotiate() takes: RTP/AVP, RTP/SAVP with a=crypto, or
+    // both; and the SRTP master keys we answer with (one per call, so a
+    // re-INVITE keeps them).
+    SrtpMode srtp = SrtpMode::Optional;
+    std::string audio_key{}, video_key{};
 };
 
 // Answer `offer`. `codecs` lists audio and video codec names in our order of
 // preference (each is matched against m= lines of its own media); the first
-// audio and the first video stream over RTP/AVP(F) get the best common codec,
+// audio and the first video stream over RTP/AVP(F) or, per local.srtp,
+// RTP/SAVP(F) with an a=crypto suite we take, get the best common codec;
 // every other m= line is refused with port 0 (RFC 3264 section 6).
 // telephone-event and RTCP feedback (nack pli, ccm fir) are answered when offered.
 Negotiation negotiate(const std::string &offer, const std::vector<std::string> &codecs, const LocalMedia &local);

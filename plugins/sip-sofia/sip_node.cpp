@@ -7,6 +7,7 @@
 #include "sip_agent.hpp"
 #include "sip_info.hpp"
 #include "sip_settings.hpp"
+#include "srtp.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -31,6 +32,9 @@ constexpr mgw_property_spec properties[] = {
                         "video codecs, in our order of preference: VP8, H264 (empty: audio only)"),
     mediagw::prop::boolean("strict_source", "false",
                            "once RTP latched to the caller's source address, drop packets from any other"),
+    mediagw::prop::choice("srtp", "off|optional|required", "optional",
+                          "SRTP with SDES keys (RFC 4568): off refuses RTP/SAVP offers, optional takes RTP/SAVP "
+                          "(AES_CM_128_HMAC_SHA1_80/_32) or RTP/AVP, required refuses RTP/AVP (488)"),
     mediagw::prop::integer("rtp_timeout", "30", "seconds without incoming RTP before the call ends; 0 = never"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
 };
@@ -117,6 +121,13 @@ public:
                 if (!audio)
                     codecs_.push_back(c);
             }
+        srtp_ = *sipsofia::parse_srtp_mode(str("srtp")); // a choice: validated by the core
+        if (srtp_ != sipsofia::SrtpMode::Off && !(has_factory("srtpenc") && has_factory("srtpdec"))) {
+            if (srtp_ == sipsofia::SrtpMode::Required)
+                throw mediagw::Error("srtp = required, but GStreamer's srtpenc/srtpdec (gst-plugins-bad) are missing");
+            log(MGW_LOG_WARNING, "srtp: GStreamer's srtpenc/srtpdec are missing: RTP/SAVP offers are refused");
+            srtp_ = sipsofia::SrtpMode::Off;
+        }
         rtp_timeout_ = integer("rtp_timeout");
         if (rtp_timeout_ < 0)
             throw mediagw::Error("rtp_timeout: must be 0 or more seconds");
@@ -219,6 +230,10 @@ private:
             return {500, "", "no RTP port", ""};
         }
         sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_, media_->video_port()};
+        if (!srtp_keys(local)) {
+            log(MGW_LOG_ERROR, "srtp: no random bytes for a key");
+            return {500, "", "no SRTP key", ""};
+        }
         sipsofia::Negotiation n = sipsofia::negotiate(o.sdp, codecs_, local);
         if (!n.ok)
             return {n.status, "", n.reason, ""};
@@ -253,9 +268,10 @@ private:
     {
         for (const sipsofia::Stream *st : {&n.audio, &n.video})
             if (st->active)
-                log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s) from %s to %s:%d", st->codec.name.c_str(),
+                log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s%s%s) from %s to %s:%d", st->codec.name.c_str(),
                     st->codec.clock_rate, st->codec.payload_type,
                     st->dtmf_pt >= 0 ? ", telephone-event" : "", st->nack_pli || st->ccm_fir ? ", rtcp-fb" : "",
+                    st->srtp.on ? ", SRTP " : "", st->srtp.suite.c_str(), // the suite only, never a key
                     local_address.c_str(), st->remote_address.c_str(), st->remote_rtp_port);
     }
 
@@ -280,6 +296,8 @@ private:
         media_->close();
         last_answer_.clear();
         our_offer_.clear();
+        srtp_audio_key_.clear(); // each call gets keys of its own
+        srtp_video_key_.clear();
         held_ = false;
         session_id_ = static_cast<unsigned long long>(g_get_real_time()); // the next call is a new SDP session
         sdp_version_ = 0;
@@ -332,8 +350,34 @@ private:
         return a == "::" ? "::1" : "127.0.0.1";
     }
 
+    // The SRTP policy and this call's master keys (made at its first offer,
+    // kept across re-INVITEs). Secrets: never logged.
+    bool srtp_keys(sipsofia::LocalMedia &local)
+    {
+        local.srtp = srtp_;
+        if (srtp_ == sipsofia::SrtpMode::Off)
+            return true;
+        if (srtp_audio_key_.empty())
+            srtp_audio_key_ = sipsofia::random_srtp_key();
+        if (srtp_video_key_.empty())
+            srtp_video_key_ = sipsofia::random_srtp_key();
+        local.audio_key = srtp_audio_key_;
+        local.video_key = srtp_video_key_;
+        return !srtp_audio_key_.empty() && !srtp_video_key_.empty();
+    }
+
+    static bool has_factory(const char *name)
+    {
+        GstElementFactory *f = gst_element_factory_find(name);
+        if (f)
+            gst_object_unref(f);
+        return f != nullptr;
+    }
+
     Listen listen_;
     std::string rtp_address_;
+    sipsofia::SrtpMode srtp_ = sipsofia::SrtpMode::Optional;
+    std::string srtp_audio_key_, srtp_video_key_;
     std::vector<std::string> codecs_;
     int64_t rtp_timeout_ = 30;
     std::unique_ptr<sipsofia::RtpMedia> media_;
@@ -355,6 +399,10 @@ private:
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return {500, "", "no RTP port", ""};
         }
+        // Offers of our own are plain RTP/AVP (SDES offers are not written yet).
+        const bool secure_call = media_->running() && (media_->audio().srtp.on || media_->video().srtp.on);
+        if ((srtp_ == sipsofia::SrtpMode::Required && !o.reinvite) || secure_call) // no downgrade to plain RTP
+            return {488, "", "an INVITE without SDP would need an SRTP offer from us, which is not supported", ""};
         log(MGW_LOG_INFO, "%s without SDP: offering in the 200", o.reinvite ? "re-INVITE" : "INVITE");
         sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_, media_->video_port()};
         our_offer_ = sipsofia::create_offer(codecs_, local);
@@ -388,6 +436,10 @@ private:
 
     bool dial(const std::string &uri, std::string &error)
     {
+        if (srtp_ == sipsofia::SrtpMode::Required) { // our offers are plain RTP/AVP
+            error = "dial: offering SRTP is not supported; set srtp = optional or off";
+            return false;
+        }
         if (!media_->is_open() && !media_->open(bind_address(), error))
             return false;
         SipAgent::Offer none; // no request to learn our address from: the bind one, or loopback

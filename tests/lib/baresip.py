@@ -33,7 +33,7 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 class Baresip:
     def __init__(self, procs, workdir, name="baresip", tone_wav=None, codecs=None, user="alice",
-                 video_codecs=None, video_source=None, extra_config=()):
+                 video_codecs=None, video_source=None, extra_config=(), account_params=""):
         self.procs = procs
         self.name = name
         self.dir = os.path.join(workdir, name)
@@ -46,6 +46,7 @@ class Baresip:
         self.video_codecs = video_codecs
         self.video_source = video_source
         self.extra_config = list(extra_config)
+        self.account_params = account_params   # more account params, e.g. ";mediaenc=srtp-mand"
         self.user = user
         self.sip_port = mgwtest.free_port()
         self.ctrl_port = mgwtest.free_port()
@@ -108,6 +109,7 @@ class Baresip:
             params += f";audio_codecs={self.codecs}"
         if self.video_codecs and self.video_codecs != "*":
             params += f";video_codecs={self.video_codecs}"
+        params += self.account_params
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>{params}\n")
         # baresip creates these itself when missing; keep it quiet.

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""An RTCP PLI from the caller makes the encoder feeding sip.video send a keyframe.
+
+Pipeline: test-pattern -> sip.video (the core inserts vp8enc, a keyframe
+every 60 frames = 2.4 s at 25 fps) and a tone -> sip.audio. A hand-written
+caller offers PCMU + VP8 (RTP/AVPF, rtcp-fb nack pli), reads the VP8 RTP the
+gateway sends and, each time the last keyframe is at least 0.8 s old (so the
+next periodic one is >= 1.6 s away), sends a PLI (RFC 4585: PT=206, FMT=1,
+media SSRC = the gateway's video SSRC) after an empty RR to the gateway's
+video RTCP port. Asserted: first, without a PLI, two keyframes come >= 1.5 s
+apart (the encoder's own interval, the control); then, three times, a VP8
+keyframe (payload descriptor S=1, PID=0, first VP8 byte's bit 0 = 0) follows
+each PLI within 0.5 s.
+"""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+import uuid
+
+import mgwtest
+
+PIPELINE = """
+[gateway]
+name = "pli-keyframe"
+after_call = "exit"
+
+[node.tone]
+plugin = "tone"
+frequency = 600
+rate = 8000
+
+[node.pattern]
+plugin = "test-pattern"
+pattern = "ball"
+width = 320
+height = 240
+framerate = 25
+
+[node.sip]
+plugin = "sip-sofia"
+listen = "${SIP_LISTEN}"
+codecs = ["PCMU"]
+video_codecs = ["VP8"]
+inputs = { audio = "tone.audio", video = "pattern.video" }
+"""
+PLIS = 3
+WAIT_S = 0.5
+
+
+def udp(port=0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    s.setblocking(False)
+    return s
+
+
+def rtp_pair():
+    """An even RTP port and the RTCP one after it."""
+    for _ in range(50):
+        rtp = udp()
+        port = rtp.getsockname()[1]
+        if port % 2 == 0:
+            try:
+                return rtp, udp(port + 1)
+            except OSError:
+                pass
+        rtp.close()
+    mgwtest.fail("no free even/odd UDP port pair")
+
+
+def invite(sip, gw_port, audio_port, video_port):
+    """Returns the gateway's video RTP port from its answer."""
+    call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
+    lport = sip.getsockname()[1]
+    sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           f"m=audio {audio_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+           f"m=video {video_port} RTP/AVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+           f"a=rtcp-fb:96 nack pli\r\na=sendrecv\r\n")
+    head = (f"INVITE sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{lport}>;tag={tag}\r\n"
+            f"To: <sip:echo@127.0.0.1:{gw_port}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
+            f"Contact: <sip:pli@127.0.0.1:{lport}>\r\n"
+            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n")
+    sip.sendto((head + sdp).encode(), ("127.0.0.1", gw_port))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            msg = sip.recv(65535).decode(errors="replace")
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if msg.startswith("SIP/2.0 200"):
+            to = next(l for l in msg.split("\r\n") if l.lower().startswith(("to:", "t:"))).split(":", 1)[1].strip()
+            ack = (f"ACK sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
+                   f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{lport}>;tag={tag}\r\nTo: {to}\r\n"
+                   f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
+            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
+            return int(msg.split("m=video ", 1)[1].split()[0])
+        if msg.startswith("SIP/2.0 ") and int(msg[8:11]) >= 300:
+            mgwtest.fail(f"INVITE refused: {msg.splitlines()[0]}")
+    mgwtest.fail("no 200 to the INVITE within 10 s")
+
+
+def vp8_keyframe(pkt):
+    """Whether RTP packet `pkt` starts a VP8 keyframe (RFC 7741 section 4)."""
+    if len(pkt) < 14 or pkt[0] >> 6 != 2:
+        return False
+    off = 12 + 4 * (pkt[0] & 0x0f)
+    if pkt[0] & 0x10:                          # header extension
+        off += 4 + 4 * struct.unpack("!H", pkt[off + 2:off + 4])[0]
+    desc = pkt[off]
+    if not (desc & 0x10) or (desc & 0x07):     # S=1 and PID=0: start of a frame
+        return False
+    off += 1
+    if desc & 0x80:                            # X: I L T K
+        ext = pkt[off]
+        off += 1
+        if ext & 0x80:                         # PictureID, 7 or 15 bits
+            off += 2 if pkt[off] & 0x80 else 1
+        if ext & 0x40:                         # TL0PICIDX
+            off += 1
+        if ext & 0x30:                         # TID/KEYIDX
+            off += 1
+    return off < len(pkt) and (pkt[off] & 0x01) == 0
+
+
+def pli(media_ssrc):
+    ours = random.getrandbits(32)
+    rr = struct.pack("!BBHI", 0x80, 201, 1, ours)                      # empty RR: a compound packet
+    fb = struct.pack("!BBHII", 0x80 | 1, 206, 2, ours, media_ssrc)     # PSFB, FMT 1 = PLI
+    return rr + fb
+
+
+def main():
+    with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
+        toml = os.path.join(wd, "pli.toml")
+        with open(toml, "w") as f:
+            f.write(PIPELINE)
+        port = mgwtest.free_port()
+        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", toml, "-v"],
+                         env={"SIP_LISTEN": f"udp:127.0.0.1:{port}"})
+        if not procs.wait_for_output(gw, r"listening on sip:", 20):
+            mgwtest.fail(f"the gateway did not start (exit code {gw.poll()})")
+        sip = udp()
+        audio, audio_rtcp = rtp_pair()
+        video, video_rtcp = rtp_pair()
+        try:
+            gw_video = invite(sip, port, audio.getsockname()[1], video.getsockname()[1])
+            gw_rtcp = ("127.0.0.1", gw_video + 1)
+            ssrc, last_key, sent_at, got = None, None, None, 0
+            natural_gap = None       # between two keyframes before any PLI
+            keys_after_pli = []
+            deadline = time.time() + 30
+            while len(keys_after_pli) < PLIS and time.time() < deadline:
+                for s in (audio, audio_rtcp, video_rtcp):   # keep the other sockets drained
+                    try:
+                        while s.recv(4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                try:
+                    pkt = video.recv(65535)
+                except BlockingIOError:
+                    pkt = None
+                now = time.time()
+                if pkt:
+                    got += 1
+                    ssrc = struct.unpack("!I", pkt[8:12])[0]
+                    if vp8_keyframe(pkt):
+                        if natural_gap is None and last_key is not None:
+                            natural_gap = now - last_key
+                            mgwtest.check(natural_gap >= 1.5, "without a PLI, keyframes come "
+                                          f"{natural_gap:.2f} s apart (>= 1.5 s)")
+                        last_key = now
+                        if sent_at is not None:
+                            delay = now - sent_at
+                            mgwtest.log(f"keyframe {delay * 1000:.0f} ms after PLI {len(keys_after_pli) + 1}")
+                            mgwtest.check(delay <= WAIT_S, f"PLI {len(keys_after_pli) + 1}: a keyframe followed "
+                                          f"within {WAIT_S} s ({delay * 1000:.0f} ms)")
+                            keys_after_pli.append(delay)
+                            sent_at = None
+                    continue
+                if sent_at is not None and now - sent_at > WAIT_S:
+                    mgwtest.fail(f"PLI {len(keys_after_pli) + 1}: no keyframe within {WAIT_S} s "
+                                 f"({got} video packets so far)")
+                if sent_at is None and natural_gap is not None and now - last_key >= 0.8:
+                    video_rtcp.sendto(pli(ssrc), gw_rtcp)
+                    sent_at = now
+                time.sleep(0.002)
+            mgwtest.check(got > 0, f"the gateway sent VP8 RTP ({got} packets)")
+            mgwtest.check(len(keys_after_pli) == PLIS, f"{PLIS} PLIs, {PLIS} keyframes")
+        finally:
+            for s in (sip, audio, audio_rtcp, video, video_rtcp):
+                s.close()
+            procs.stop(gw)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
