@@ -74,7 +74,7 @@ inputs = {{ audio = "sip.audio" }}
         # 3. max_call_duration: the gateway ends a long call itself (BYE).
         gw, port = siptest.start_gateway(procs, "short-gateway", after_call="exit",
                                          extra=["--set", "gateway.max_call_duration=1"])
-        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "uac_wait_bye.xml")
+        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "uac_wait_bye.xml")
         argv = siptest.sipp_argv(port, "uac", mgwtest.free_port(), mgwtest.free_port())
         argv[argv.index("-sn"):argv.index("-sn") + 2] = ["-sf", scenario]
         rc = siptest.run_sipp(procs, "sipp-long", argv, sippdir, 30)

@@ -16,7 +16,7 @@ def main():
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd):
         gw, port = siptest.start_gateway(procs)
-        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "uac_wait_bye.xml")
+        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "uac_wait_bye.xml")
         argv = siptest.sipp_argv(port, "uac", mgwtest.free_port(), mgwtest.free_port())
         argv[argv.index("-sn"):argv.index("-sn") + 2] = ["-sf", scenario]
         sipp = procs.start("sipp", argv, cwd=siptest.sipp_workdir(wd))
