@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""An RTCP PLI from the caller makes the encoder feeding sip.video send a keyframe.
+"""An RTCP PLI (and a SIP INFO picture_fast_update) from the caller makes
+the encoder feeding sip.video send a keyframe.
 
 Pipeline: test-pattern -> sip.video (the core inserts vp8enc, a keyframe
 every 60 frames = 2.4 s at 25 fps) and a tone -> sip.audio. A hand-written
@@ -7,10 +8,11 @@ caller offers PCMU + VP8 (RTP/AVPF, rtcp-fb nack pli), reads the VP8 RTP the
 gateway sends and, each time the last keyframe is at least 0.8 s old (so the
 next periodic one is >= 1.6 s away), sends a PLI (RFC 4585: PT=206, FMT=1,
 media SSRC = the gateway's video SSRC) after an empty RR to the gateway's
-video RTCP port. Asserted: first, without a PLI, two keyframes come >= 1.5 s
-apart (the encoder's own interval, the control); then, three times, a VP8
-keyframe (payload descriptor S=1, PID=0, first VP8 byte's bit 0 = 0) follows
-each PLI within 0.5 s.
+video RTCP port; the last request is a SIP INFO picture_fast_update
+(application/media_control+xml) instead, as legacy endpoints send. Asserted:
+first, without a request, two keyframes come >= 1.5 s apart (the encoder's
+own interval, the control); then a VP8 keyframe (payload descriptor S=1,
+PID=0, first VP8 byte's bit 0 = 0) follows each request within 0.5 s.
 """
 import os
 import random
@@ -46,8 +48,10 @@ codecs = ["PCMU"]
 video_codecs = ["VP8"]
 inputs = { audio = "tone.audio", video = "pattern.video" }
 """
-PLIS = 3
+REQUESTS = ["PLI", "PLI", "INFO"]
 WAIT_S = 0.5
+FAST_UPDATE = ('<?xml version="1.0" encoding="utf-8" ?><media_control><vc_primitive><to_encoder>'
+               '<picture_fast_update/></to_encoder></vc_primitive></media_control>')
 
 
 def udp(port=0):
@@ -72,7 +76,8 @@ def rtp_pair():
 
 
 def invite(sip, gw_port, audio_port, video_port):
-    """Returns the gateway's video RTP port from its answer."""
+    """Returns the gateway's video RTP port from its answer and the dialog
+    (for in-dialog requests)."""
     call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
     lport = sip.getsockname()[1]
     sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -100,7 +105,8 @@ def invite(sip, gw_port, audio_port, video_port):
                    f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{lport}>;tag={tag}\r\nTo: {to}\r\n"
                    f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
             sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
-            return int(msg.split("m=video ", 1)[1].split()[0])
+            dialog = {"call_id": call_id, "tag": tag, "to": to, "lport": lport, "gw_port": gw_port}
+            return int(msg.split("m=video ", 1)[1].split()[0]), dialog
         if msg.startswith("SIP/2.0 ") and int(msg[8:11]) >= 300:
             mgwtest.fail(f"INVITE refused: {msg.splitlines()[0]}")
     mgwtest.fail("no 200 to the INVITE within 10 s")
@@ -129,6 +135,17 @@ def vp8_keyframe(pkt):
     return off < len(pkt) and (pkt[off] & 0x01) == 0
 
 
+def info_fast_update(sip, dialog, cseq):
+    d = dialog
+    req = (f"INFO sip:echo@127.0.0.1:{d['gw_port']} SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP 127.0.0.1:{d['lport']};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
+           f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{d['lport']}>;tag={d['tag']}\r\nTo: {d['to']}\r\n"
+           f"Call-ID: {d['call_id']}\r\nCSeq: {cseq} INFO\r\n"
+           f"Content-Type: application/media_control+xml\r\nContent-Length: {len(FAST_UPDATE)}\r\n\r\n"
+           + FAST_UPDATE)
+    sip.sendto(req.encode(), ("127.0.0.1", d["gw_port"]))
+
+
 def pli(media_ssrc):
     ours = random.getrandbits(32)
     rr = struct.pack("!BBHI", 0x80, 201, 1, ours)                      # empty RR: a compound packet
@@ -150,14 +167,14 @@ def main():
         audio, audio_rtcp = rtp_pair()
         video, video_rtcp = rtp_pair()
         try:
-            gw_video = invite(sip, port, audio.getsockname()[1], video.getsockname()[1])
+            gw_video, dialog = invite(sip, port, audio.getsockname()[1], video.getsockname()[1])
             gw_rtcp = ("127.0.0.1", gw_video + 1)
             ssrc, last_key, sent_at, got = None, None, None, 0
             natural_gap = None       # between two keyframes before any PLI
             keys_after_pli = []
             deadline = time.time() + 30
-            while len(keys_after_pli) < PLIS and time.time() < deadline:
-                for s in (audio, audio_rtcp, video_rtcp):   # keep the other sockets drained
+            while len(keys_after_pli) < len(REQUESTS) and time.time() < deadline:
+                for s in (sip, audio, audio_rtcp, video_rtcp):   # keep the other sockets drained
                     try:
                         while s.recv(4096):
                             pass
@@ -179,21 +196,25 @@ def main():
                         last_key = now
                         if sent_at is not None:
                             delay = now - sent_at
-                            mgwtest.log(f"keyframe {delay * 1000:.0f} ms after PLI {len(keys_after_pli) + 1}")
-                            mgwtest.check(delay <= WAIT_S, f"PLI {len(keys_after_pli) + 1}: a keyframe followed "
+                            what = f"{REQUESTS[len(keys_after_pli)]} (request {len(keys_after_pli) + 1})"
+                            mgwtest.check(delay <= WAIT_S, f"{what}: a keyframe followed "
                                           f"within {WAIT_S} s ({delay * 1000:.0f} ms)")
                             keys_after_pli.append(delay)
                             sent_at = None
                     continue
                 if sent_at is not None and now - sent_at > WAIT_S:
-                    mgwtest.fail(f"PLI {len(keys_after_pli) + 1}: no keyframe within {WAIT_S} s "
-                                 f"({got} video packets so far)")
+                    mgwtest.fail(f"{REQUESTS[len(keys_after_pli)]} (request {len(keys_after_pli) + 1}): "
+                                 f"no keyframe within {WAIT_S} s ({got} video packets so far)")
                 if sent_at is None and natural_gap is not None and now - last_key >= 0.8:
-                    video_rtcp.sendto(pli(ssrc), gw_rtcp)
+                    if REQUESTS[len(keys_after_pli)] == "PLI":
+                        video_rtcp.sendto(pli(ssrc), gw_rtcp)
+                    else:
+                        info_fast_update(sip, dialog, 2 + len(keys_after_pli))
                     sent_at = now
                 time.sleep(0.002)
             mgwtest.check(got > 0, f"the gateway sent VP8 RTP ({got} packets)")
-            mgwtest.check(len(keys_after_pli) == PLIS, f"{PLIS} PLIs, {PLIS} keyframes")
+            mgwtest.check(len(keys_after_pli) == len(REQUESTS),
+                          f"{len(REQUESTS)} requests ({', '.join(REQUESTS)}), as many keyframes")
         finally:
             for s in (sip, audio, audio_rtcp, video, video_rtcp):
                 s.close()
