@@ -517,9 +517,15 @@ private:
                 log(MGW_LOG_WARNING, "dtmf.send: no call (or no DTMF digit) to send '%s' in", digit);
             return;
         }
-        for (const char *d = digit; *d; ++d)
-            if (!agent_->send_info(sipsofia::kDtmfRelayType, sipsofia::dtmf_relay_body(*d, duration)))
+        std::string sent;
+        for (const char *d = digit; *d; ++d) {
+            if (agent_->send_info(sipsofia::kDtmfRelayType, sipsofia::dtmf_relay_body(*d, duration)))
+                sent += *d;
+            else
                 log(MGW_LOG_WARNING, "dtmf.send: no call to send '%c' in", *d);
+        }
+        if (!sent.empty())
+            log(MGW_LOG_INFO, "dtmf.send: '%s' as SIP INFO (the caller has no telephone-event)", sent.c_str());
     }
 
     void on_registration(bool ok, const std::string &reason)
