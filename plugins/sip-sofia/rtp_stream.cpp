@@ -1,6 +1,7 @@
 #include "rtp_stream.hpp"
 
 #include "srtp.hpp"
+#include "udp_transport.hpp"
 
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/video/video-event.h>
@@ -10,44 +11,6 @@
 namespace sipsofia {
 
 namespace {
-
-GSocket *bind_udp(const std::string &address, int port, GError **err)
-{
-    GInetAddress *ia = g_inet_address_new_from_string(address.c_str());
-    if (!ia) {
-        g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' is not an IP address", address.c_str());
-        return nullptr;
-    }
-    GSocket *s = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, err);
-    if (s) {
-        GSocketAddress *sa = g_inet_socket_address_new(ia, static_cast<guint16>(port));
-        if (!g_socket_bind(s, sa, FALSE, err)) {
-            g_object_unref(s);
-            s = nullptr;
-        }
-        g_object_unref(sa);
-    }
-    g_object_unref(ia);
-    return s;
-}
-
-int local_port(GSocket *s)
-{
-    GSocketAddress *sa = g_socket_get_local_address(s, nullptr);
-    int port = sa ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(sa)) : 0;
-    if (sa)
-        g_object_unref(sa);
-    return port;
-}
-
-void close_socket(GSocket *&s)
-{
-    if (!s)
-        return;
-    g_socket_close(s, nullptr);
-    g_object_unref(s);
-    s = nullptr;
-}
 
 void set_if_present(GstElement *e, const char *prop, const char *value)
 {
@@ -79,7 +42,8 @@ std::string upper(std::string s)
 } // namespace
 
 RtpStream::RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *output)
-    : bin_(bin), session_(session), route_input_(std::move(route_input)), output_(output)
+    : bin_(bin), session_(session), route_input_(std::move(route_input)), output_(output),
+      transport_(std::make_unique<UdpTransport>())
 {
 }
 
@@ -87,41 +51,10 @@ RtpStream::~RtpStream() { close(); }
 
 bool RtpStream::open(const std::string &address, std::string &error)
 {
-    close();
-    // RTP wants an even port and RTCP the next one (RFC 3550 section 11).
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        GError *err = nullptr;
-        GSocket *rtp = bind_udp(address, 0, &err);
-        if (!rtp) {
-            error = std::string("cannot bind an RTP socket on ") + address + ": " + err->message;
-            g_error_free(err);
-            return false;
-        }
-        int port = local_port(rtp);
-        if (port % 2 != 0 || port >= 65535) {
-            close_socket(rtp);
-            continue;
-        }
-        GSocket *rtcp = bind_udp(address, port + 1, nullptr);
-        if (!rtcp) {
-            close_socket(rtp);
-            continue;
-        }
-        rtp_socket_ = rtp;
-        rtcp_socket_ = rtcp;
-        port_ = port;
-        return true;
-    }
-    error = "no free even/odd UDP port pair on " + address;
-    return false;
+    return transport_->open(address, error);
 }
 
-void RtpStream::close()
-{
-    close_socket(rtp_socket_);
-    close_socket(rtcp_socket_);
-    port_ = 0;
-}
+void RtpStream::close() { transport_->close(); }
 
 GstElement *RtpStream::add(const char *factory, std::vector<GstElement *> &side, std::string &error)
 {
@@ -130,6 +63,11 @@ GstElement *RtpStream::add(const char *factory, std::vector<GstElement *> &side,
         error = std::string("GStreamer element '") + factory + "' is missing";
         return nullptr;
     }
+    return adopt(e, side);
+}
+
+GstElement *RtpStream::adopt(GstElement *e, std::vector<GstElement *> &side)
+{
     gst_bin_add(bin_, e);
     side.push_back(e);
     return e;
@@ -158,10 +96,6 @@ GstCaps *RtpStream::pt_caps(guint pt) const
 
 bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error)
 {
-    if (!is_open()) {
-        error = "RTP sockets are not open";
-        return false;
-    }
     const CodecInfo *info = codec_info(params.codec.name);
     if (!info) {
         error = "no RTP elements for codec " + params.codec.name;
@@ -169,13 +103,18 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
     }
     params_ = params;
     dtmf_ = Rfc4733Receiver(params.dtmf_rate);
-    GstElement *rtp_sink = add("udpsink", sending_, error);
-    GstElement *rtcp_sink = rtp_sink ? add("udpsink", sending_, error) : nullptr;
-    GstElement *pay = rtcp_sink ? add(info->payloader, sending_, error) : nullptr;
+    TransportElements net;
+    if (!transport_->make_elements(params.remote_address, params.remote_rtp_port, params.remote_rtcp_port, net,
+                                   error))
+        return false;
+    // Same order as before the transport existed: sinks first, sources last.
+    GstElement *rtp_sink = adopt(net.rtp_sink, sending_);
+    GstElement *rtcp_sink = adopt(net.rtcp_sink, sending_);
+    GstElement *pay = add(info->payloader, sending_, error);
     GstElement *depay = pay ? add(info->depayloader, receiving_, error) : nullptr;
-    GstElement *rtp_src = depay ? add("udpsrc", receiving_, error) : nullptr;
-    GstElement *rtcp_src = rtp_src ? add("udpsrc", receiving_, error) : nullptr;
-    if (!rtcp_src)
+    GstElement *rtp_src = adopt(net.rtp_src, receiving_);
+    GstElement *rtcp_src = adopt(net.rtcp_src, receiving_);
+    if (!depay)
         return false;
     pay_ = pay;
     depay_ = depay;
@@ -184,16 +123,11 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
     GstCaps *caps = pt_caps(static_cast<guint>(params.codec.payload_type));
     if (params.srtp.on)
         gst_structure_set_name(gst_caps_get_structure(caps, 0), "application/x-srtp");
-    g_object_set(rtp_src, "socket", rtp_socket_, "close-socket", FALSE, "caps", caps, nullptr);
+    g_object_set(rtp_src, "caps", caps, nullptr);
     gst_caps_unref(caps);
     caps = gst_caps_new_empty_simple(params.srtp.on ? "application/x-srtcp" : "application/x-rtcp");
-    g_object_set(rtcp_src, "socket", rtcp_socket_, "close-socket", FALSE, "caps", caps, nullptr);
+    g_object_set(rtcp_src, "caps", caps, nullptr);
     gst_caps_unref(caps);
-    // async=false: a sink added to a playing pipeline must not ask for preroll.
-    g_object_set(rtp_sink, "socket", rtp_socket_, "close-socket", FALSE, "host", params.remote_address.c_str(), "port",
-                 params.remote_rtp_port, "async", FALSE, nullptr);
-    g_object_set(rtcp_sink, "socket", rtcp_socket_, "close-socket", FALSE, "host", params.remote_address.c_str(),
-                 "port", params.remote_rtcp_port, "async", FALSE, "sync", FALSE, nullptr);
     rtp_latch_.reset(rtp_sink, strict_source);
     rtcp_latch_.reset(rtcp_sink, strict_source);
 

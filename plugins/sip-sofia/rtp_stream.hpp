@@ -4,14 +4,15 @@
 //   udpsrc -> rtpbin recv session N -> depayloader -> output ghost pad
 //   input ghost pad -> payloader -> rtpbin send session N -> udpsink
 // With SRTP, rtpbin puts srtpenc/srtpdec next to the sockets inside it.
-// Each socket is shared by its udpsrc and udpsink, so our RTP leaves from
-// the port advertised in the SDP (symmetric RTP), and the udpsinks follow
-// the source of the peer's packets (latching.hpp).
+// The sockets and their elements come from a MediaTransport (plain UDP,
+// udp_transport.hpp); the udpsinks follow the source of the peer's packets
+// (latching.hpp).
 #pragma once
 
 #include "dtmf.hpp"
 #include "dtmf_sender.hpp"
 #include "latching.hpp"
+#include "media_transport.hpp"
 #include "sdp_negotiation.hpp"
 
 #include <gio/gio.h>
@@ -19,6 +20,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,8 +42,8 @@ public:
 
     bool open(const std::string &address, std::string &error);
     void close();
-    bool is_open() const { return rtp_socket_ != nullptr; }
-    int port() const { return port_; }
+    bool is_open() const { return transport_->is_open(); }
+    int port() const { return transport_->port(); }
 
     // Create the elements and link them to `rtpbin` (added, not started).
     bool build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error);
@@ -84,14 +86,13 @@ private:
     static GstPadProbeReturn on_rtcp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_upstream(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     GstElement *add(const char *factory, std::vector<GstElement *> &side, std::string &error);
+    GstElement *adopt(GstElement *element, std::vector<GstElement *> &side);
 
     GstBin *bin_;
     guint session_;
     InputRouter route_input_;
     GstPad *output_;
-    GSocket *rtp_socket_ = nullptr;
-    GSocket *rtcp_socket_ = nullptr;
-    int port_ = 0;
+    std::unique_ptr<MediaTransport> transport_;
 
     Stream params_;
     std::vector<GstElement *> sending_, receiving_;
