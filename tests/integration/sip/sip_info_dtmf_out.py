@@ -15,12 +15,11 @@ bye") and exits.
 """
 import os
 import re
-import socket
 import sys
 import time
-import uuid
 
 import mgwtest
+from rawcaller import bye, invite, parse, reply_200, rtp_pair, udp
 
 DIGITS = "47#"
 
@@ -50,88 +49,6 @@ after_ms = 500
 """
 
 
-def udp(port=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
-    s.setblocking(False)
-    return s
-
-
-def rtp_pair():
-    """An even RTP port and the RTCP one after it."""
-    for _ in range(50):
-        rtp = udp()
-        port = rtp.getsockname()[1]
-        if port % 2 == 0:
-            try:
-                return rtp, udp(port + 1)
-            except OSError:
-                pass
-        rtp.close()
-    mgwtest.fail("no free even/odd UDP port pair")
-
-
-def parse(msg):
-    """(first line, {lower-case header: [values]}, body) of a SIP message."""
-    head, _, body = msg.partition("\r\n\r\n")
-    lines = head.split("\r\n")
-    headers = {}
-    compact = {"v": "via", "f": "from", "t": "to", "i": "call-id", "c": "content-type", "l": "content-length"}
-    for line in lines[1:]:
-        if ":" in line:
-            k, v = line.split(":", 1)
-            k = k.strip().lower()
-            headers.setdefault(compact.get(k, k), []).append(v.strip())
-    return lines[0], headers, body
-
-
-def reply_200(sip, msg, addr):
-    """A 200 to request `msg`: its Via, From, To, Call-ID and CSeq copied."""
-    _, h, _ = parse(msg)
-    resp = "SIP/2.0 200 OK\r\n"
-    for name in ("via", "from", "to", "call-id", "cseq"):
-        for v in h.get(name, []):
-            resp += f"{name.title() if name != 'call-id' else 'Call-ID'}: {v}\r\n"
-    resp += "Content-Length: 0\r\n\r\n"
-    sip.sendto(resp.encode(), addr)
-
-
-def invite(sip, gw_port, audio_port):
-    """Sends the INVITE (PCMU only), ACKs the 200; returns the dialog."""
-    call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
-    lport = sip.getsockname()[1]
-    sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           f"m=audio {audio_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n")
-    head = (f"INVITE sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:dtmf@127.0.0.1:{lport}>;tag={tag}\r\n"
-            f"To: <sip:echo@127.0.0.1:{gw_port}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
-            f"Contact: <sip:dtmf@127.0.0.1:{lport}>\r\n"
-            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n")
-    sip.sendto((head + sdp).encode(), ("127.0.0.1", gw_port))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            msg = sip.recv(65535).decode(errors="replace")
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        if msg.startswith("SIP/2.0 200"):
-            first, h, body = parse(msg)
-            to = h["to"][0]
-            mgwtest.check("telephone-event" not in body,
-                          "the answer has no telephone-event (none was offered)")
-            ack = (f"ACK sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:dtmf@127.0.0.1:{lport}>;tag={tag}\r\nTo: {to}\r\n"
-                   f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
-            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
-            return {"call_id": call_id, "tag": tag, "to": to, "lport": lport, "gw_port": gw_port}
-        if msg.startswith("SIP/2.0 ") and int(msg[8:11]) >= 300:
-            mgwtest.fail(f"INVITE refused: {msg.splitlines()[0]}")
-    mgwtest.fail("no 200 to the INVITE within 10 s")
-
-
 def info_digit(content_type, body):
     """The digit an INFO body carries, or None."""
     ct = content_type.split(";")[0].strip().lower()
@@ -158,7 +75,9 @@ def main():
         sip = udp()
         audio, audio_rtcp = rtp_pair()
         try:
-            dialog = invite(sip, port, audio.getsockname()[1])
+            media = f"m=audio {audio.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+            answer, dialog = invite(sip, port, media, "dtmf")
+            check("telephone-event" not in answer, "the answer has no telephone-event (none was offered)")
             infos = []            # (digit, content type, cseq, call-id, from, to)
             other = []            # other in-dialog requests
             rtp = 0
@@ -208,28 +127,7 @@ def main():
             cseqs = [int(c.split()[0]) for _, _, c, *_ in infos]
             check(all(b > a for a, b in zip(cseqs, cseqs[1:])), f"the INFOs' CSeqs rise ({cseqs})")
 
-            # BYE from the caller.
-            lport = dialog["lport"]
-            bye = (f"BYE sip:echo@127.0.0.1:{port} SIP/2.0\r\n"
-                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:dtmf@127.0.0.1:{lport}>;tag={dialog['tag']}\r\n"
-                   f"To: {dialog['to']}\r\nCall-ID: {dialog['call_id']}\r\nCSeq: 2 BYE\r\n"
-                   f"Content-Length: 0\r\n\r\n")
-            sip.sendto(bye.encode(), ("127.0.0.1", port))
-            status = None
-            deadline = time.time() + 5
-            while time.time() < deadline and status is None:
-                try:
-                    data, addr = sip.recvfrom(65535)
-                except BlockingIOError:
-                    time.sleep(0.02)
-                    continue
-                msg = data.decode(errors="replace")
-                first, h, _ = parse(msg)
-                if first.startswith("SIP/2.0") and h.get("cseq", [""])[0].endswith("BYE"):
-                    status = int(first.split()[1])
-                elif not first.startswith("SIP/2.0") and not first.startswith("ACK"):
-                    reply_200(sip, msg, addr)
+            status = bye(sip, dialog)
             check(status == 200, f"the gateway answered the BYE with 200 ({status})")
             check(procs.wait_for_output(gw, r"call ended: bye", 5), "the gateway ended the call: bye")
             try:

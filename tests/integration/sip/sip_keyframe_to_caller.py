@@ -16,91 +16,14 @@ gateway echoes the video back; the caller's BYE gets a 200.
 """
 import os
 import random
-import socket
 import struct
 import sys
 import time
-import uuid
 
 import mgwtest
+from rawcaller import bye, invite, rtp_pair, udp
 
 WITHIN_S = 2.0
-
-
-def udp(port=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
-    s.setblocking(False)
-    return s
-
-
-def rtp_pair():
-    """An even RTP port and the RTCP one after it."""
-    for _ in range(50):
-        rtp = udp()
-        port = rtp.getsockname()[1]
-        if port % 2 == 0:
-            try:
-                return rtp, udp(port + 1)
-            except OSError:
-                pass
-        rtp.close()
-    mgwtest.fail("no free even/odd UDP port pair")
-
-
-def invite(sip, gw_port, audio_port, video_port):
-    """Returns the answer's SDP and the dialog."""
-    call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
-    lport = sip.getsockname()[1]
-    sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           f"m=audio {audio_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
-           f"m=video {video_port} RTP/AVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
-           f"a=rtcp-fb:96 nack pli\r\na=sendrecv\r\n")
-    head = (f"INVITE sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:kf@127.0.0.1:{lport}>;tag={tag}\r\n"
-            f"To: <sip:echo@127.0.0.1:{gw_port}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
-            f"Contact: <sip:kf@127.0.0.1:{lport}>\r\n"
-            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n")
-    sip.sendto((head + sdp).encode(), ("127.0.0.1", gw_port))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            msg = sip.recv(65535).decode(errors="replace")
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        if msg.startswith("SIP/2.0 200"):
-            to = next(l for l in msg.split("\r\n") if l.lower().startswith(("to:", "t:"))).split(":", 1)[1].strip()
-            ack = (f"ACK sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:kf@127.0.0.1:{lport}>;tag={tag}\r\nTo: {to}\r\n"
-                   f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
-            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
-            dialog = {"call_id": call_id, "tag": tag, "to": to, "lport": lport, "gw_port": gw_port}
-            return msg.partition("\r\n\r\n")[2], dialog
-        if msg.startswith("SIP/2.0 ") and int(msg[8:11]) >= 300:
-            mgwtest.fail(f"INVITE refused: {msg.splitlines()[0]}")
-    mgwtest.fail("no 200 to the INVITE within 10 s")
-
-
-def bye(sip, d):
-    lport = d["lport"]
-    req = (f"BYE sip:echo@127.0.0.1:{d['gw_port']} SIP/2.0\r\n"
-           f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-           f"Max-Forwards: 70\r\nFrom: <sip:kf@127.0.0.1:{lport}>;tag={d['tag']}\r\nTo: {d['to']}\r\n"
-           f"Call-ID: {d['call_id']}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n")
-    sip.sendto(req.encode(), ("127.0.0.1", d["gw_port"]))
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        try:
-            msg = sip.recv(65535).decode(errors="replace")
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        if msg.startswith("SIP/2.0 ") and " BYE\r\n" in msg:
-            return int(msg[8:11])
-    return None
 
 
 def plis(pkt):
@@ -134,7 +57,10 @@ def main():
         video, video_rtcp = rtp_pair()
         socks = (sip, relay, audio, audio_rtcp, video, video_rtcp)
         try:
-            answer, dialog = invite(sip, port, audio.getsockname()[1], video.getsockname()[1])
+            media = (f"m=audio {audio.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+                     f"m=video {video.getsockname()[1]} RTP/AVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+                     f"a=rtcp-fb:96 nack pli\r\na=sendrecv\r\n")
+            answer, dialog = invite(sip, port, media, "kf")
             vline = answer.split("m=video ", 1)
             check(len(vline) == 2 and int(vline[1].split()[0]) > 0, "the answer accepts the video stream")
             gw_video = int(vline[1].split()[0])

@@ -16,13 +16,12 @@ PID=0, first VP8 byte's bit 0 = 0) follows each request within 0.5 s.
 """
 import os
 import random
-import socket
 import struct
 import sys
 import time
-import uuid
 
 import mgwtest
+from rawcaller import invite, request, rtp_pair, udp
 
 PIPELINE = """
 [gateway]
@@ -54,64 +53,6 @@ FAST_UPDATE = ('<?xml version="1.0" encoding="utf-8" ?><media_control><vc_primit
                '<picture_fast_update/></to_encoder></vc_primitive></media_control>')
 
 
-def udp(port=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
-    s.setblocking(False)
-    return s
-
-
-def rtp_pair():
-    """An even RTP port and the RTCP one after it."""
-    for _ in range(50):
-        rtp = udp()
-        port = rtp.getsockname()[1]
-        if port % 2 == 0:
-            try:
-                return rtp, udp(port + 1)
-            except OSError:
-                pass
-        rtp.close()
-    mgwtest.fail("no free even/odd UDP port pair")
-
-
-def invite(sip, gw_port, audio_port, video_port):
-    """Returns the gateway's video RTP port from its answer and the dialog
-    (for in-dialog requests)."""
-    call_id, tag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
-    lport = sip.getsockname()[1]
-    sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           f"m=audio {audio_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
-           f"m=video {video_port} RTP/AVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
-           f"a=rtcp-fb:96 nack pli\r\na=sendrecv\r\n")
-    head = (f"INVITE sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{lport}>;tag={tag}\r\n"
-            f"To: <sip:echo@127.0.0.1:{gw_port}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
-            f"Contact: <sip:pli@127.0.0.1:{lport}>\r\n"
-            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n")
-    sip.sendto((head + sdp).encode(), ("127.0.0.1", gw_port))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            msg = sip.recv(65535).decode(errors="replace")
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        if msg.startswith("SIP/2.0 200"):
-            to = next(l for l in msg.split("\r\n") if l.lower().startswith(("to:", "t:"))).split(":", 1)[1].strip()
-            ack = (f"ACK sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{lport}>;tag={tag}\r\nTo: {to}\r\n"
-                   f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
-            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
-            dialog = {"call_id": call_id, "tag": tag, "to": to, "lport": lport, "gw_port": gw_port}
-            return int(msg.split("m=video ", 1)[1].split()[0]), dialog
-        if msg.startswith("SIP/2.0 ") and int(msg[8:11]) >= 300:
-            mgwtest.fail(f"INVITE refused: {msg.splitlines()[0]}")
-    mgwtest.fail("no 200 to the INVITE within 10 s")
-
-
 def vp8_keyframe(pkt):
     """Whether RTP packet `pkt` starts a VP8 keyframe (RFC 7741 section 4)."""
     if len(pkt) < 14 or pkt[0] >> 6 != 2:
@@ -135,17 +76,6 @@ def vp8_keyframe(pkt):
     return off < len(pkt) and (pkt[off] & 0x01) == 0
 
 
-def info_fast_update(sip, dialog, cseq):
-    d = dialog
-    req = (f"INFO sip:echo@127.0.0.1:{d['gw_port']} SIP/2.0\r\n"
-           f"Via: SIP/2.0/UDP 127.0.0.1:{d['lport']};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-           f"Max-Forwards: 70\r\nFrom: <sip:pli@127.0.0.1:{d['lport']}>;tag={d['tag']}\r\nTo: {d['to']}\r\n"
-           f"Call-ID: {d['call_id']}\r\nCSeq: {cseq} INFO\r\n"
-           f"Content-Type: application/media_control+xml\r\nContent-Length: {len(FAST_UPDATE)}\r\n\r\n"
-           + FAST_UPDATE)
-    sip.sendto(req.encode(), ("127.0.0.1", d["gw_port"]))
-
-
 def pli(media_ssrc):
     ours = random.getrandbits(32)
     rr = struct.pack("!BBHI", 0x80, 201, 1, ours)                      # empty RR: a compound packet
@@ -167,7 +97,11 @@ def main():
         audio, audio_rtcp = rtp_pair()
         video, video_rtcp = rtp_pair()
         try:
-            gw_video, dialog = invite(sip, port, audio.getsockname()[1], video.getsockname()[1])
+            media = (f"m=audio {audio.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+                     f"m=video {video.getsockname()[1]} RTP/AVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+                     f"a=rtcp-fb:96 nack pli\r\na=sendrecv\r\n")
+            answer, dialog = invite(sip, port, media, "pli")
+            gw_video = int(answer.split("m=video ", 1)[1].split()[0])
             gw_rtcp = ("127.0.0.1", gw_video + 1)
             ssrc, last_key, sent_at, got = None, None, None, 0
             natural_gap = None       # between two keyframes before any PLI
@@ -209,7 +143,8 @@ def main():
                     if REQUESTS[len(keys_after_pli)] == "PLI":
                         video_rtcp.sendto(pli(ssrc), gw_rtcp)
                     else:
-                        info_fast_update(sip, dialog, 2 + len(keys_after_pli))
+                        request(sip, dialog, "INFO", 2 + len(keys_after_pli), "application/media_control+xml",
+                                FAST_UPDATE)
                     sent_at = now
                 time.sleep(0.002)
             mgwtest.check(got > 0, f"the gateway sent VP8 RTP ({got} packets)")

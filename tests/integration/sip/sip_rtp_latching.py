@@ -9,58 +9,16 @@ Asserted, for the echo gateway:
   default: accepted and echoed (to A, the latched address);
   --set sip.strict_source=true: dropped, nothing of B's comes back.
 """
-import os
 import random
-import socket
 import struct
 import sys
 import time
-import uuid
 
 import mgwtest
 import sigtest
+from rawcaller import invite, udp
 
 A_BYTE, B_BYTE = 0x11, 0x77     # PCMU payload patterns of the two sources
-
-
-def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.setblocking(False)
-    return s
-
-
-def invite(sip, gw_port, media_port):
-    call_id, tag, branch = uuid.uuid4().hex, uuid.uuid4().hex[:8], "z9hG4bK" + uuid.uuid4().hex[:10]
-    lport = sip.getsockname()[1]
-    sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           f"m=audio {media_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n")
-    head = (f"INVITE sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch={branch};rport\r\nMax-Forwards: 70\r\n"
-            f"From: <sip:nat@127.0.0.1:{lport}>;tag={tag}\r\nTo: <sip:echo@127.0.0.1:{gw_port}>\r\n"
-            f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:nat@127.0.0.1:{lport}>\r\n"
-            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n")
-    sip.sendto((head + sdp).encode(), ("127.0.0.1", gw_port))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            msg = sip.recv(65535).decode(errors="replace")
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        if msg.startswith("SIP/2.0 200"):
-            to = next(l for l in msg.split("\r\n") if l.lower().startswith(("to:", "t:")))
-            to = to.split(":", 1)[1].strip()
-            ack = (f"ACK sip:echo@127.0.0.1:{gw_port} SIP/2.0\r\n"
-                   f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:nat@127.0.0.1:{lport}>;tag={tag}\r\nTo: {to}\r\n"
-                   f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
-            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
-            port = int(msg.split("m=audio ", 1)[1].split()[0])
-            return port
-        if msg.startswith("SIP/2.0 ") and int(msg[8:11]) >= 300:
-            mgwtest.fail(f"INVITE refused: {msg.splitlines()[0]}")
-    mgwtest.fail("no 200 to the INVITE within 10 s")
 
 
 def stream(sender, gw_rtp, byte, seconds, receivers):
@@ -94,7 +52,9 @@ def run(procs, strict):
                                        "gateway.after_call=exit"], name=f"gateway-strict-{strict}")
     sip, decoy, a, b = udp(), udp(), udp(), udp()
     try:
-        gw_rtp = ("127.0.0.1", invite(sip, port, decoy.getsockname()[1]))
+        media = f"m=audio {decoy.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+        answer, _ = invite(sip, port, media, "nat")
+        gw_rtp = ("127.0.0.1", int(answer.split("m=audio ", 1)[1].split()[0]))
         got = stream(a, gw_rtp, A_BYTE, 3.0, [a, decoy])
         mgwtest.check(has(got[a], A_BYTE) >= 50, f"the echo went to where A's RTP came from "
                       f"({has(got[a], A_BYTE)} packets of A's back at A)")
