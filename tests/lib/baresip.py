@@ -74,6 +74,7 @@ class Baresip:
             ("ausrc_srate", "8000"),          # baresip 1.x: aufile reads an 8 kHz wav, baresip resamples
             ("ausrc_channels", "1"),
             ("rtp_timeout", "0"),
+            ("rtp_ports", "33000-60000"),    # clear of the ports tests hand out (mgwtest.free_port)
             ("module_path", MODULE_PATH),
             ("module", "g711.so"),
             ("module", "g722.so"),

@@ -46,18 +46,44 @@ def require_tools(*names):
         skip("missing tools: " + ", ".join(missing) + " (scripts/setup installs them)")
 
 
+# Ports handed to test peers come from below the kernel's ephemeral range
+# (32768+ here), so no port-0 socket or outgoing connection of a parallel test
+# can take one between our check and the peer's bind. A held flock per port keeps
+# parallel tests from handing out the same one; it is released when the test exits.
+_PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "mgwtest-ports")
+_PORT_RANGE = (20000, 32000)
+_held_port_locks = []
+
+
+def _port_bindable(host, port):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port(kind="udp", host="127.0.0.1"):
-    """A port free for both UDP and TCP right now (SIP listens on both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind((host, 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind((host, port))
-                except OSError:
-                    continue
+    """A port free for UDP and TCP, reserved for this test process with the
+    three above it (baresip puts TLS on +1, RTP puts RTCP on +1, sipp's -mp
+    uses +2 for video)."""
+    import fcntl
+    import random
+    os.makedirs(_PORT_LOCK_DIR, exist_ok=True)
+    for _ in range(500):
+        port = random.randrange(_PORT_RANGE[0], _PORT_RANGE[1], 4)
+        fd = os.open(os.path.join(_PORT_LOCK_DIR, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        if all(_port_bindable(host, port + i) for i in range(4)):
+            _held_port_locks.append(fd)
             return port
+        os.close(fd)
     raise RuntimeError("no free port")
 
 
