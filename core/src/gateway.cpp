@@ -398,6 +398,10 @@ void Gateway::host_stopped(size_t node)
 
 GstStructure *Gateway::host_query(size_t, const char *target, const char *what)
 {
+    if (g_str_equal(target, "gateway"))
+        return g_str_equal(what, "state")
+                   ? gst_structure_new("gateway.state", "stopping", G_TYPE_BOOLEAN, (gboolean)stopping_, nullptr)
+                   : nullptr;
     for (auto &n : nodes_)
         if (n->spec->name == target)
             return n->node->ops->query(n->node, what);
@@ -478,14 +482,31 @@ void Gateway::stop(const std::string &reason, int exit_code)
         [](gpointer data) -> gboolean {
             auto self = static_cast<Gateway *>(data);
             self->drain_timer_ = 0;
-            log(MGW_LOG_WARNING, "core", "drain timeout: stopping now");
+            log(MGW_LOG_WARNING, "core", "drain timeout: stopping now; no end of stream in " + self->sinks_not_eos());
             self->finish();
             return G_SOURCE_REMOVE;
         },
         this);
-    for (auto &n : nodes_)
+    for (auto &n : nodes_) {
+        if (n->state == NodeState::Waiting)
+            not_running_at_stop_.push_back(n.get());
         stop_node(*n);
+    }
     check_drained();
+}
+
+// A node waiting for its start_on event (never started, or re-armed) streams
+// nothing, so nothing would end what it feeds: end its outputs here.
+void Gateway::end_outputs(NodeRuntime &n)
+{
+    GstIterator *it = gst_element_iterate_src_pads(n.node->ops->element(n.node));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        gst_pad_push_event(GST_PAD(g_value_get_object(&item)), gst_event_new_eos());
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
 }
 
 // Second half of the drain: once every node said goodbye, end the streams so
@@ -503,8 +524,35 @@ void Gateway::check_drained()
         return;
     eos_sent_ = true;
     gst_element_send_event(pipeline_, gst_event_new_eos());
+    for (NodeRuntime *n : not_running_at_stop_)
+        end_outputs(*n);
     for (auto &l : links_)
         l->drain_if_idle();
+}
+
+// For the drain-timeout warning: which sinks never saw EOS (path names).
+std::string Gateway::sinks_not_eos() const
+{
+    std::string out;
+    GstIterator *it = gst_bin_iterate_recurse(GST_BIN(pipeline_));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        auto *e = GST_ELEMENT(g_value_get_object(&item));
+        if (GST_OBJECT_FLAG_IS_SET(e, GST_ELEMENT_FLAG_SINK) && !GST_IS_BIN(e)) {
+            GstPad *pad = gst_element_get_static_pad(e, "sink");
+            if (pad && !GST_PAD_IS_EOS(pad)) {
+                gchar *path = gst_object_get_path_string(GST_OBJECT(e));
+                out += std::string(out.empty() ? "" : ", ") + path;
+                g_free(path);
+            }
+            if (pad)
+                gst_object_unref(pad);
+        }
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+    return out.empty() ? "(every sink has it)" : out;
 }
 
 void Gateway::finish()

@@ -53,6 +53,8 @@ private:
     void call_ended();
     void check_drained();
     void finish();
+    void end_outputs(NodeRuntime &n);
+    std::string sinks_not_eos() const;
     void arm_timer(guint &id, int64_t seconds, const char *why);
     void disarm_timer(guint &id);
     static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer self);
@@ -67,6 +69,7 @@ private:
     guint bus_watch_ = 0, signal_int_ = 0, signal_term_ = 0;
     guint idle_timer_ = 0, call_timer_ = 0, run_timer_ = 0, drain_timer_ = 0;
     bool stopping_ = false, eos_ = false, eos_sent_ = false, in_call_ = false, finished_ = false;
+    std::vector<NodeRuntime *> not_running_at_stop_;
     int exit_code_ = 0;
     std::atomic<int> pending_ = 0; // callbacks queued on the main loop
 };

@@ -105,7 +105,7 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
         return false;
     }
     gst_bin_add(bin_, rtpbin_);
-    g_object_set(rtpbin_, "latency", 100u, nullptr);
+    g_object_set(rtpbin_, "latency", jitter_ms_, nullptr);
     // AVPF: RTCP feedback (PLI/FIR) leaves at once instead of with the next
     // regular report.
     const bool srtp = (n.audio.active && n.audio.srtp.on) || (n.video.active && n.video.srtp.on);

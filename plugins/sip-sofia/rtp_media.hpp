@@ -70,6 +70,7 @@ public:
     bool send_dtmf(const std::string &digits, int duration_ms) { return audio_.send_dtmf(digits, duration_ms); }
     // Once latched, drop packets from other sources (next start()).
     void set_strict_source(bool strict) { strict_source_ = strict; }
+    void set_jitter_ms(guint ms) { jitter_ms_ = ms; }
 
     // RFC 4733 digits from the caller; on a streaming thread (Node::emit is
     // thread-safe).
@@ -90,6 +91,7 @@ private:
     GstBin *bin_;
     RtpStream audio_, video_;
     GstElement *rtpbin_ = nullptr;
+    guint jitter_ms_ = 100;
     bool strict_source_ = false;
     // Main-loop callbacks posted from streaming threads check it is still alive.
     std::shared_ptr<RtpMedia *> alive_;

@@ -578,8 +578,22 @@ void SipAgent::hangup(const std::string &reason)
     } else if (outbound_ && !established_) {
         nua_cancel(call_, TAG_END());
     } else {
-        nua_bye(call_, TAG_END());
+        const std::string header = reason_header(reason);
+        nua_bye(call_, SIPTAG_REASON_STR(header.c_str()), TAG_END());
     }
+}
+
+// RFC 3326 Reason for our BYE: why the gateway hung up, as Q.850 normal
+// clearing (or the SIP code that ended it) plus our own words.
+std::string SipAgent::reason_header(const std::string &reason)
+{
+    std::string text;
+    for (char c : reason)
+        if (c != '"' && c != '\\' && (unsigned char)c >= 0x20)
+            text += c;
+    if (reason.rfind("error ", 0) == 0)
+        return "SIP;cause=" + reason.substr(6, 3) + ";text=\"" + text + "\"";
+    return std::string("Q.850;cause=") + (reason == "rtp-timeout" ? "102" : "16") + ";text=\"" + text + "\"";
 }
 
 void SipAgent::shutdown()

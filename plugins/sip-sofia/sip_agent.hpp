@@ -85,6 +85,7 @@ public:
     bool send_info(const std::string &content_type, const std::string &body);
     // End the call with BYE; ended(reason) follows when the dialog is gone.
     void hangup(const std::string &reason);
+    static std::string reason_header(const std::string &reason);
     // Bounded drain: BYE (waiting briefly for its answer), unREGISTER (the
     // same), then nua_shutdown; shut_down() when complete.
     void shutdown();

@@ -36,7 +36,11 @@ constexpr mgw_property_spec properties[] = {
                           "SRTP with SDES keys (RFC 4568): off refuses RTP/SAVP offers, optional takes RTP/SAVP "
                           "(AES_CM_128_HMAC_SHA1_80/_32) or RTP/AVP, required refuses RTP/AVP (488)"),
     mediagw::prop::integer("rtp_timeout", "30", "seconds without incoming RTP before the call ends; 0 = never"),
+    mediagw::prop::integer("jitter_ms", "100", "jitter buffer of the incoming RTP, in ms (latency against smoothness)"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
+    mediagw::prop::list("hangup_on", "",
+                        "events that end the call with a BYE, as \"node/event\" (\"*\" for any node), e.g. "
+                        "\"web/room.empty\"; the event's reason goes in the BYE's Reason header"),
 };
 
 constexpr mgw_port_spec ports[] = {
@@ -143,6 +147,9 @@ public:
             bin(), sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("audio", target); }, out},
             sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("video", target); }, video_out});
         media_->set_strict_source(boolean("strict_source"));
+        if (integer("jitter_ms") < 0 || integer("jitter_ms") > 5000)
+            throw mediagw::Error("jitter_ms: must be 0 to 5000 ms");
+        media_->set_jitter_ms((guint)integer("jitter_ms"));
         media_->on_dtmf = [this](char digit, int duration_ms) { // a streaming thread: emit() is thread-safe
             const char d[2] = {digit, 0};
             emit(gst_structure_new("dtmf", "digit", G_TYPE_STRING, d, "source", G_TYPE_STRING, "rfc4733",
@@ -191,10 +198,30 @@ public:
         return signalling_->dial.empty() || dial(signalling_->dial, error);
     }
 
-    void on_event(std::string_view, const GstStructure *event) override
+    void on_event(std::string_view source, const GstStructure *event) override
     {
         if (gst_structure_has_name(event, "dtmf.send"))
             send_dtmf(event);
+        else if (agent_ && hangs_up_on(source, gst_structure_get_name(event))) {
+            const char *why = gst_structure_get_string(event, "reason");
+            const std::string reason = std::string(source) + "/" + gst_structure_get_name(event) +
+                                       (why ? std::string(": ") + why : "");
+            log(MGW_LOG_INFO, "hanging up: %s", reason.c_str());
+            agent_->hangup(reason);
+        }
+    }
+
+    bool hangs_up_on(std::string_view source, std::string_view event) const
+    {
+        for (const auto &pattern : list("hangup_on")) {
+            auto slash = pattern.find('/');
+            if (slash == std::string::npos)
+                continue;
+            std::string_view node = std::string_view(pattern).substr(0, slash);
+            if ((node == "*" || node == source) && std::string_view(pattern).substr(slash + 1) == event)
+                return true;
+        }
+        return false;
     }
 
     // For the media side (main loop): ask the caller for a video keyframe

@@ -1,38 +1,359 @@
-// webrtc-direct: joins a room straight over WebRTC (webrtcbin, libnice).
-// The schema is final for its first modes; the node itself lands with the
-// WebRTC issues, and until then `run` refuses it instead of doing nothing.
+// webrtc-direct: the gateway's own WebRTC leg (webrtcbin, libnice, DTLS-SRTP).
+// signalling = "serve": the node serves a page plus WHIP/WHEP endpoints and
+// every browser that opens it joins the SIP caller directly. The client modes
+// (whip, whep, janus) come with the next issue.
+#include "http_endpoints.hpp"
+#include "main_loop.hpp"
+#include "offer.hpp"
+#include "room_media.hpp"
+#include "session.hpp"
+
 #include <mediagw/node.hpp>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <map>
+#include <set>
+
 namespace {
+
+using namespace webrtcdirect;
 
 constexpr mgw_property_spec properties[] = {
     mediagw::prop::choice("signalling", "serve|whip|whep|janus", "serve",
                           "serve: own page + WHIP/WHEP endpoints; whip/whep: client of a server; janus: videoroom"),
-    mediagw::prop::string("listen", "127.0.0.1:8080", "serve mode: HTTP address and port"),
+    mediagw::prop::string("listen", "127.0.0.1:8080", "serve mode: HTTP address and port (port 0: pick one)"),
+    mediagw::prop::list("ice_addresses", "",
+                        "local addresses for ICE host candidates; default: the listen address when it is a "
+                        "specific one (on loopback: loopback plus this machine's interfaces), else every interface"),
+    mediagw::prop::integer("jitter_ms", "40", "jitter buffer of the WebRTC leg, in ms"),
+    mediagw::prop::integer("max_participants", "16", "serve mode: sessions beyond this get 503"),
     mediagw::prop::string("url", "", "whip/whep/janus: the server URL"),
     mediagw::prop::string("token", "", "bearer token or room token", mediagw::prop::secret),
     mediagw::prop::string("room", "", "janus: room id"),
     mediagw::prop::string("pin", "", "janus: room PIN", mediagw::prop::secret),
     mediagw::prop::node("ice", "ice-servers", "a turn node giving STUN/TURN servers"),
-    mediagw::prop::choice("video_layout", "speaker|grid", "speaker", "what the SIP side sees of several participants"),
+    mediagw::prop::choice("video_layout", "speaker|grid", "speaker",
+                          "what the caller sees of several browsers: the active speaker's video passed through, "
+                          "or all of them tiled (decoded, composed, re-encoded)"),
 };
 
 constexpr mgw_port_spec ports[] = {
-    mediagw::port::input("audio", mediagw::port::audio, "audio/x-opus; audio/x-raw", "audio sent to the room"),
-    mediagw::port::input("video", mediagw::port::video, "video/x-vp8; video/x-h264; video/x-raw", "video sent to the room"),
-    mediagw::port::output("audio", mediagw::port::audio, "audio/x-opus", "audio from the room"),
-    mediagw::port::output("video", mediagw::port::video, "video/x-vp8; video/x-h264", "video from the room"),
+    mediagw::port::input("audio", mediagw::port::audio, "audio/x-opus", "audio sent to the browsers (Opus)"),
+    mediagw::port::input("video", mediagw::port::video, "video/x-vp8; video/x-h264", "video sent to the browsers"),
+    mediagw::port::output("audio", mediagw::port::audio, "audio/x-opus; audio/x-raw",
+                          "the browsers' audio: one passed through, several mixed"),
+    mediagw::port::output("video", mediagw::port::video, "video/x-vp8; video/x-h264; video/x-raw",
+                          "the active speaker's video, or the grid (raw)"),
 };
+
+// Where host candidates go when `ice_addresses` is not set: serving on a
+// specific address, that one; on loopback, loopback (libnice never gathers it
+// by itself) plus this machine's interfaces, so that a browser here pairs
+// whichever it gathers; on a wildcard, libnice's default (every interface).
+std::vector<std::string> default_ice_addresses(const std::string &host)
+{
+    if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]")
+        return {};
+    std::vector<std::string> out{host};
+    if (host.rfind("127.", 0) != 0)
+        return out;
+    struct ifaddrs *ifs = nullptr;
+    if (getifaddrs(&ifs) != 0)
+        return out;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+            !(i->ifa_flags & IFF_UP))
+            continue;
+        char text[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(i->ifa_addr)->sin_addr, text, sizeof text);
+        out.emplace_back(text);
+    }
+    freeifaddrs(ifs);
+    return out;
+}
 
 class WebrtcDirect : public mediagw::Node {
 public:
     explicit WebrtcDirect(const mgw_node_init *init) : Node(init)
     {
-        throw mediagw::Error("plugin 'webrtc-direct' is not implemented yet (issues #5 and #6)");
+        if (str("signalling") != "serve")
+            throw mediagw::Error("signalling = \"" + str("signalling") +
+                                 "\" is not implemented yet (issue #6); \"serve\" is");
+        ice_.addresses = list("ice_addresses");
+        if (ice_.addresses.empty())
+            ice_.addresses = default_ice_addresses(str("listen").substr(0, str("listen").rfind(':')));
+        ice_.latency_ms = (guint)integer("jitter_ms");
+        GstPad *ain = add_input("audio"), *vin = add_input("video");
+        GstPad *aout = add_output("audio"), *vout = add_output("video");
+        media_ = std::make_unique<RoomMedia>(
+            bin(), ain, vin, aout, vout,
+            str("video_layout") == "grid" ? RoomMedia::Layout::Grid : RoomMedia::Layout::Speaker,
+            [this](const std::string &m) { log(MGW_LOG_INFO, "%s", m.c_str()); },
+            [this](const std::string &participant) {
+                emit(gst_structure_new("speaker.changed", "participant", G_TYPE_STRING, participant.c_str(), nullptr));
+            });
     }
+
+    ~WebrtcDirect() override { close_all("node destroyed"); }
+
+    bool start(std::string &error) override
+    {
+        http_ = std::make_unique<HttpEndpoints>(HttpEndpoints::Handlers{
+            [this](auto &ep, auto &offer, auto &who, auto reply) { create(ep, offer, who, std::move(reply)); },
+            [this](auto &ep, auto &id, auto &frag) { return patch(ep, id, frag); },
+            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status_json(); }});
+        if (!http_->listen(str("listen"), error)) {
+            http_.reset();
+            return false;
+        }
+        started_ = true;
+        log(MGW_LOG_INFO, "serving the call on %s (WHIP %swhip, WHEP %swhep)", http_->url().c_str(),
+            http_->url().c_str(), http_->url().c_str());
+        emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, http_->url().c_str(), nullptr));
+        return true;
+    }
+
+    void stop() override
+    {
+        const bool gateway_stops = gateway_stopping();
+        if (started_) {
+            const char *why = gateway_stops ? "the gateway is stopping" : "the call ended";
+            close_all(why);
+            http_.reset();
+            started_ = false;
+            emit(gst_structure_new("room.left", "reason", G_TYPE_STRING, why, nullptr));
+        }
+        if (gateway_stops)
+            media_->end_streams();
+        stopped();
+    }
+
+    void on_event(std::string_view, const GstStructure *event) override
+    {
+        if (gst_structure_has_name(event, "call.established") || gst_structure_has_name(event, "call.incoming"))
+            if (const char *from = gst_structure_get_string(event, "from"))
+                caller_ = from;
+    }
+
+private:
+    struct Pending {
+        HttpEndpoints::Reply reply;
+        guint timer = 0;
+    };
+
+    void create(const std::string &endpoint, const std::string &offer_sdp, const std::string &participant,
+                HttpEndpoints::Reply reply)
+    {
+        if (!started_)
+            return reply(HttpResponse::error(503, "no call yet"));
+        if (sessions_.size() >= (size_t)integer("max_participants"))
+            return reply(HttpResponse::error(503, "room full (max_participants = " +
+                                                      std::to_string(integer("max_participants")) + ")"));
+        const bool publisher = endpoint == "whip";
+        std::vector<std::string> video_pref{"VP8", "H264"};
+        if (media_->input_video_codec() == "H264")
+            std::swap(video_pref[0], video_pref[1]);
+        Offer offer;
+        std::string error;
+        if (!parse_offer(offer_sdp, video_pref, offer, error))
+            return reply(HttpResponse::error(400, "bad SDP offer: " + error));
+        const std::string id = std::to_string(++next_id_);
+        const std::string who = participant.empty() ? "p" + id : participant.substr(0, 64);
+        std::shared_ptr<Session> s;
+        try {
+            s = Session::create(bin(), publisher ? Session::Role::Publisher : Session::Role::Subscriber, id, who,
+                                ice_, callbacks());
+        } catch (const std::exception &e) {
+            return reply(HttpResponse::error(500, e.what()));
+        }
+        sessions_[id] = s;
+        s->set_offer(offer);
+        if (publisher) {
+            for (const auto &m : offer.media)
+                s->add_receiver(m);
+        } else {
+            media_->attach_subscriber(*s);
+        }
+        Pending &p = pending_[id];
+        p.reply = std::move(reply);
+        using Context = std::pair<WebrtcDirect *, std::string>;
+        p.timer = g_timeout_add_seconds_full(
+            G_PRIORITY_DEFAULT, 10,
+            [](gpointer data) -> gboolean {
+                auto *ctx = static_cast<Context *>(data);
+                ctx->first->answer_failed(ctx->second, 504, "no answer within 10 s (ICE gathering)", true);
+                return G_SOURCE_REMOVE;
+            },
+            new Context(this, id), [](gpointer data) { delete static_cast<Context *>(data); });
+        s->answer(offer_sdp);
+        log(MGW_LOG_INFO, "%s session %s for participant %s: answering", endpoint.c_str(), id.c_str(), who.c_str());
+    }
+
+    Session::Callbacks callbacks()
+    {
+        Session::Callbacks cb;
+        cb.answered = [this](Session &s, const std::string &sdp) {
+            auto it = pending_.find(s.id());
+            if (it == pending_.end())
+                return;
+            g_source_remove(it->second.timer);
+            const std::string endpoint = s.role() == Session::Role::Publisher ? "whip" : "whep";
+            HttpResponse r{201, "", "application/sdp", sdp, {{"Location", "/" + endpoint + "/" + s.id()}}};
+            auto reply = std::move(it->second.reply);
+            pending_.erase(it);
+            reply(r);
+        };
+        cb.failed = [this](Session &s, const std::string &reason) {
+            if (pending_.count(s.id()))
+                return answer_failed(s.id(), 400, reason);
+            log(MGW_LOG_WARNING, "session %s (participant %s): %s", s.id().c_str(), s.participant().c_str(),
+                reason.c_str());
+            emit(gst_structure_new("room.failed", "reason", G_TYPE_STRING, reason.c_str(), "participant",
+                                   G_TYPE_STRING, s.participant().c_str(), nullptr));
+            end_session(s.id(), reason);
+        };
+        cb.connected = [this](Session &s) {
+            log(MGW_LOG_INFO, "session %s (participant %s) connected", s.id().c_str(), s.participant().c_str());
+            if (joined_.insert(s.participant()).second)
+                emit(gst_structure_new("participant.joined", "participant", G_TYPE_STRING, s.participant().c_str(),
+                                       "participants", G_TYPE_INT, (int)joined_.size(), nullptr));
+            if (s.role() == Session::Role::Subscriber)
+                media_->request_input_keyframe(); // the new browser needs a picture now
+        };
+        cb.incoming = [this](Session &s, GstPad *src, const OfferedMedia &m) {
+            media_->attach_publisher_stream(s, src, m);
+        };
+        return cb;
+    }
+
+    void answer_failed(std::string id, int status, const std::string &why, bool from_timer = false)
+    {
+        auto it = pending_.find(id);
+        if (it == pending_.end())
+            return;
+        if (!from_timer)
+            g_source_remove(it->second.timer);
+        auto reply = std::move(it->second.reply);
+        pending_.erase(it);
+        log(MGW_LOG_WARNING, "session %s: %s", id.c_str(), why.c_str());
+        end_session(id, why);
+        reply(HttpResponse::error(status, why));
+    }
+
+    HttpResponse patch(const std::string &endpoint, const std::string &id, const std::string &frag)
+    {
+        auto s = find(endpoint, id);
+        if (!s)
+            return HttpResponse::error(404, "no such session: /" + endpoint + "/" + id);
+        // RFC 8840 fragment: a=mid selects the m-line, a=candidate lines follow.
+        guint mline = 0;
+        int added = 0;
+        gchar **lines = g_strsplit(frag.c_str(), "\n", -1);
+        for (gchar **l = lines; *l; ++l) {
+            std::string line = g_strstrip(*l);
+            if (line.rfind("a=mid:", 0) == 0) {
+                const auto &media = s->offer().media;
+                for (guint i = 0; i < media.size(); ++i)
+                    if (media[i].mid == line.substr(6))
+                        mline = i;
+            } else if (line.rfind("a=candidate:", 0) == 0) {
+                s->add_remote_candidate(mline, line.substr(2));
+                ++added;
+            }
+        }
+        g_strfreev(lines);
+        if (!added && frag.find("a=end-of-candidates") == std::string::npos)
+            return HttpResponse::error(400, "no a=candidate line in the SDP fragment");
+        return {204, "", "", "", {}};
+    }
+
+    HttpResponse remove(const std::string &endpoint, const std::string &id)
+    {
+        if (!find(endpoint, id))
+            return HttpResponse::error(404, "no such session: /" + endpoint + "/" + id);
+        end_session(id, "the browser left (DELETE)");
+        return {200, "", "", "", {}};
+    }
+
+    std::shared_ptr<Session> find(const std::string &endpoint, const std::string &id)
+    {
+        auto it = sessions_.find(id);
+        if (it == sessions_.end() ||
+            (it->second->role() == Session::Role::Publisher) != (endpoint == "whip"))
+            return nullptr;
+        return it->second;
+    }
+
+    void end_session(std::string id, const std::string &reason) // a copy: callers pass map keys it erases
+    {
+        auto it = sessions_.find(id);
+        if (it == sessions_.end())
+            return;
+        auto s = it->second;
+        sessions_.erase(it);
+        media_->detach(*s, [&s] { s->close(); });
+        log(MGW_LOG_INFO, "session %s (participant %s) ended: %s", id.c_str(), s->participant().c_str(),
+            reason.c_str());
+        for (auto &[other, os] : sessions_)
+            if (os->participant() == s->participant())
+                return; // the participant still has a session
+        if (joined_.erase(s->participant())) {
+            emit(gst_structure_new("participant.left", "participant", G_TYPE_STRING, s->participant().c_str(),
+                                   "reason", G_TYPE_STRING, reason.c_str(), "participants", G_TYPE_INT,
+                                   (int)joined_.size(), nullptr));
+            if (joined_.empty() && !closing_)
+                emit(gst_structure_new("room.empty", "reason", G_TYPE_STRING, "the last browser left", nullptr));
+        }
+    }
+
+    void close_all(const std::string &reason)
+    {
+        closing_ = true;
+        while (!pending_.empty())
+            answer_failed(pending_.begin()->first, 503, reason);
+        while (!sessions_.empty())
+            end_session(sessions_.begin()->first, reason);
+        closing_ = false;
+    }
+
+    bool gateway_stopping()
+    {
+        GstStructure *state = query_node("gateway", "state");
+        gboolean stopping = FALSE;
+        if (state) {
+            gst_structure_get_boolean(state, "stopping", &stopping);
+            gst_structure_free(state);
+        }
+        return stopping;
+    }
+
+    std::string status_json() const
+    {
+        gchar *caller = g_strescape(caller_.c_str(), nullptr);
+        std::string out = std::string("{\"call\":\"") + (started_ ? "active" : "waiting") + "\",\"caller\":\"" +
+                          caller + "\",\"participants\":" + std::to_string(joined_.size()) +
+                          ",\"sessions\":" + std::to_string(sessions_.size()) + "}";
+        g_free(caller);
+        return out;
+    }
+
+    IceSettings ice_;
+    std::unique_ptr<RoomMedia> media_;
+    std::unique_ptr<HttpEndpoints> http_;
+    std::map<std::string, std::shared_ptr<Session>> sessions_;
+    std::map<std::string, Pending> pending_;
+    std::set<std::string> joined_;
+    std::string caller_;
+    unsigned next_id_ = 0;
+    bool started_ = false, closing_ = false;
 };
 
 } // namespace
 
-MEDIAGW_PLUGIN(WebrtcDirect, "webrtc-direct", "0.1.0", "Joins a web conference room over WebRTC (not implemented yet)",
-               nullptr, "participant.joined,participant.left,room.joined,room.left,room.failed", properties, ports);
+MEDIAGW_PLUGIN(WebrtcDirect, "webrtc-direct", "0.2.0", "Joins the SIP caller to browsers over WebRTC (serve mode)",
+               nullptr, "participant.joined,participant.left,room.joined,room.left,room.failed,room.empty,speaker.changed",
+               properties, ports);

@@ -171,6 +171,10 @@ protected:
         }
         GstPad *park_pad = parked ? gst_element_get_static_pad(parked, "sink") : nullptr;
         gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), target ? target : park_pad);
+        // The stream already ended (the gateway drains): the fresh fakesink
+        // must see that end too, or the drain waits for it.
+        if (!target && park_pad && GST_PAD_IS_EOS(ghost))
+            gst_pad_send_event(park_pad, gst_event_new_eos());
         if (target && parked) {
             // Leaving it in the bin would hold back the pipeline's end of stream.
             gst_element_call_async(

@@ -95,7 +95,9 @@ typedef struct mgw_host_api {
     /* The node finished the drain started by ops->stop. */
     void (*stopped)(mgw_host *host);
     /* Ask another node (named by a MGW_PROP_NODE property) for data, e.g.
-     * "ice-servers". Main loop only. Returns a new structure or NULL. */
+     * "ice-servers". Main loop only. Returns a new structure or NULL.
+     * The node name "gateway" asks the core itself: "state" gives
+     * { stopping: boolean } (a node stopped for a re-arm ends no stream). */
     GstStructure *(*query)(mgw_host *host, const char *node, const char *what);
 } mgw_host_api;
 

@@ -1,0 +1,334 @@
+#include "session.hpp"
+
+#include "main_loop.hpp"
+
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+
+namespace webrtcdirect {
+namespace {
+
+// What we send or accept for an m-line, with the feedback the browser must
+// use for keyframe requests (PLI, FIR) and none of the extras (RTX, FEC).
+GstCaps *rtp_caps(const OfferedMedia &m)
+{
+    GstCaps *caps = nullptr;
+    if (m.codec == "OPUS")
+        caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name",
+                                   G_TYPE_STRING, "OPUS", "clock-rate", G_TYPE_INT, 48000, "payload", G_TYPE_INT,
+                                   m.payload, nullptr);
+    else
+        caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+                                   G_TYPE_STRING, m.codec.c_str(), "clock-rate", G_TYPE_INT, 90000, "payload",
+                                   G_TYPE_INT, m.payload, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+                                   "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, nullptr);
+    if (m.codec == "H264")
+        gst_caps_set_simple(caps, "packetization-mode", G_TYPE_STRING, "1", nullptr);
+    return caps;
+}
+
+} // namespace
+
+std::shared_ptr<Session> Session::create(GstBin *bin, Role role, std::string id, std::string participant,
+                                         const IceSettings &ice, Callbacks cb)
+{
+    std::shared_ptr<Session> s(new Session(bin, role, std::move(id), std::move(participant), std::move(cb)));
+    s->configure_ice(ice);
+    g_object_set(s->webrtc_, "latency", ice.latency_ms, nullptr);
+    return s;
+}
+
+Session::Session(GstBin *bin, Role role, std::string id, std::string participant, Callbacks cb)
+    : bin_(bin), role_(role), id_(std::move(id)), participant_(std::move(participant)), cb_(std::move(cb))
+{
+    const std::string name = "webrtc_" + id_;
+    webrtc_ = gst_element_factory_make("webrtcbin", name.c_str());
+    if (!webrtc_)
+        throw std::runtime_error("GStreamer element 'webrtcbin' is missing (gstreamer1.0-plugins-bad)");
+    g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+    gst_bin_add(bin_, webrtc_);
+}
+
+Session::~Session()
+{
+    close();
+}
+
+void Session::configure_ice(const IceSettings &ice)
+{
+    g_object_get(webrtc_, "ice-agent", &ice_agent_, nullptr);
+    if (!ice_agent_)
+        return;
+    // No ICE-TCP, no UPnP: UPnP discovery multicasts SSDP on every interface.
+    g_object_set(ice_agent_, "ice-tcp", FALSE, nullptr);
+    if (ice.min_port)
+        g_object_set(ice_agent_, "min-rtp-port", ice.min_port, "max-rtp-port", ice.max_port, nullptr);
+    GObject *agent = nullptr;
+    g_object_get(ice_agent_, "agent", &agent, nullptr);
+    if (agent) {
+        // Keepalives that need an answer: a browser that vanished without a
+        // DELETE eventually fails its connection instead of lingering.
+        g_object_set(agent, "upnp", FALSE, "keepalive-conncheck", TRUE, nullptr);
+        g_object_unref(agent);
+    }
+    // Listing addresses restricts host candidates to them; libnice never
+    // gathers loopback unless it is listed.
+    for (const auto &address : ice.addresses) {
+        gboolean ok = FALSE;
+        g_signal_emit_by_name(ice_agent_, "add-local-ip-address", address.c_str(), &ok);
+    }
+}
+
+GstPad *Session::add_sender(const OfferedMedia &m)
+{
+    if (m.payload < 0)
+        return nullptr;
+    GstCaps *caps = rtp_caps(m);
+    GstPadTemplate *templ = gst_element_get_pad_template(webrtc_, "sink_%u");
+    GstPad *pad = gst_element_request_pad(webrtc_, templ, nullptr, caps);
+    gst_caps_unref(caps);
+    if (!pad)
+        return nullptr;
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_object_get(pad, "transceiver", &trans, nullptr);
+    if (trans) {
+        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+        gst_object_unref(trans);
+    }
+    return pad; // request pad: webrtcbin keeps it, released with the element
+}
+
+bool Session::add_receiver(const OfferedMedia &m)
+{
+    if (m.payload < 0)
+        return false;
+    GstCaps *caps = rtp_caps(m);
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+    gst_caps_unref(caps);
+    if (trans)
+        gst_object_unref(trans);
+    return trans != nullptr;
+}
+
+void Session::answer(const std::string &offer_sdp)
+{
+    std::weak_ptr<Session> weak = weak_from_this();
+    handlers_.push_back(g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&Session::on_pad_added), this));
+    handlers_.push_back(g_signal_connect_swapped(
+        webrtc_, "notify::ice-gathering-state",
+        G_CALLBACK(+[](gpointer self) {
+            on_main_loop<Session>(static_cast<Session *>(self)->weak_from_this(),
+                                  [](Session &s) { s.on_gathering_state(); });
+        }),
+        this));
+    handlers_.push_back(g_signal_connect_swapped(
+        webrtc_, "notify::connection-state",
+        G_CALLBACK(+[](gpointer self) {
+            on_main_loop<Session>(static_cast<Session *>(self)->weak_from_this(),
+                                  [](Session &s) { s.on_connection_state(); });
+        }),
+        this));
+    gst_element_sync_state_with_parent(webrtc_);
+
+    GstSDPMessage *sdp = nullptr;
+    gst_sdp_message_new_from_text(offer_sdp.c_str(), &sdp);
+    GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+    auto *holder = new std::weak_ptr<Session>(weak);
+    GstPromise *promise = gst_promise_new_with_change_func(
+        [](GstPromise *p, gpointer data) {
+            auto weak_self = *static_cast<std::weak_ptr<Session> *>(data);
+            const GstStructure *reply = gst_promise_get_reply(p);
+            GError *error = nullptr;
+            if (reply && gst_structure_has_field(reply, "error"))
+                gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
+            std::string why = error ? error->message : "";
+            g_clear_error(&error);
+            gst_promise_unref(p);
+            on_main_loop<Session>(weak_self, [why](Session &s) {
+                if (why.empty())
+                    s.on_remote_set();
+                else
+                    s.fail("the offer was refused: " + why);
+            });
+        },
+        holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
+    g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
+    gst_webrtc_session_description_free(desc);
+}
+
+void Session::on_remote_set()
+{
+    if (closed_)
+        return;
+    auto *holder = new std::weak_ptr<Session>(weak_from_this());
+    GstPromise *promise = gst_promise_new_with_change_func(
+        [](GstPromise *p, gpointer data) {
+            auto weak_self = *static_cast<std::weak_ptr<Session> *>(data);
+            on_main_loop<Session>(weak_self, [p](Session &s) { s.on_answer_created(p); });
+        },
+        holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
+    g_signal_emit_by_name(webrtc_, "create-answer", nullptr, promise);
+}
+
+void Session::on_answer_created(GstPromise *promise)
+{
+    const GstStructure *reply = gst_promise_get_reply(promise);
+    GstWebRTCSessionDescription *answer = nullptr;
+    GError *error = nullptr;
+    if (reply && gst_structure_has_field(reply, "answer"))
+        gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+    else if (reply && gst_structure_has_field(reply, "error"))
+        gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
+    gst_promise_unref(promise);
+    if (!answer) {
+        fail(std::string("no answer to the offer: ") + (error ? error->message : "webrtcbin gave none"));
+        g_clear_error(&error);
+        return;
+    }
+    if (!closed_)
+        g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
+    gst_webrtc_session_description_free(answer);
+    send_answer_when_gathered();
+}
+
+void Session::on_gathering_state()
+{
+    send_answer_when_gathered();
+}
+
+// A non-trickle answer: the candidates go in the 201 body (WHIP/WHEP servers
+// may do this, and every client handles it).
+void Session::send_answer_when_gathered()
+{
+    if (answered_ || failed_ || closed_)
+        return;
+    GstWebRTCICEGatheringState state;
+    g_object_get(webrtc_, "ice-gathering-state", &state, nullptr);
+    if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+        return;
+    GstWebRTCSessionDescription *local = nullptr;
+    g_object_get(webrtc_, "local-description", &local, nullptr);
+    if (!local)
+        return; // set-local-description still under way; gathering notifies again
+    gchar *text = gst_sdp_message_as_text(local->sdp);
+    gst_webrtc_session_description_free(local);
+    answered_ = true;
+    std::string sdp = text;
+    g_free(text);
+    if (cb_.answered)
+        cb_.answered(*this, sdp);
+}
+
+void Session::on_connection_state()
+{
+    if (closed_ || failed_)
+        return;
+    GstWebRTCPeerConnectionState state;
+    GstWebRTCICEConnectionState ice;
+    g_object_get(webrtc_, "connection-state", &state, "ice-connection-state", &ice, nullptr);
+    if (disconnect_timer_ && state != GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED) {
+        g_source_remove(disconnect_timer_);
+        disconnect_timer_ = 0;
+    }
+    switch (state) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+        if (!connected_) {
+            connected_ = true;
+            if (cb_.connected)
+                cb_.connected(*this);
+        }
+        break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+        fail(ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED ? "ICE failure (no candidate pair works)"
+                                                            : "DTLS failure (handshake or certificate)");
+        break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
+        // Consent checks lost for a while: give the path 5 s to come back.
+        if (!disconnect_timer_)
+            disconnect_timer_ = g_timeout_add_seconds(
+                5,
+                [](gpointer self) -> gboolean {
+                    auto s = static_cast<Session *>(self);
+                    s->disconnect_timer_ = 0;
+                    s->fail("ICE disconnected for 5 s (the browser went away)");
+                    return G_SOURCE_REMOVE;
+                },
+                this);
+        break;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+        fail("the peer connection closed");
+        break;
+    default:
+        break;
+    }
+}
+
+void Session::fail(const std::string &reason)
+{
+    if (failed_ || closed_)
+        return;
+    failed_ = true;
+    if (cb_.failed)
+        cb_.failed(*this, reason);
+}
+
+void Session::on_pad_added(GstElement *, GstPad *pad, gpointer data)
+{
+    auto *self = static_cast<Session *>(data);
+    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || !self->cb_.incoming)
+        return;
+    GstWebRTCRTPTransceiver *trans = nullptr;
+    g_object_get(pad, "transceiver", &trans, nullptr);
+    guint mline = G_MAXUINT;
+    if (trans)
+        g_object_get(trans, "mlineindex", &mline, nullptr);
+    if (trans)
+        gst_object_unref(trans);
+    if (mline < self->offer_.media.size())
+        self->cb_.incoming(*self, pad, self->offer_.media[mline]);
+}
+
+void Session::add_remote_candidate(guint mline, const std::string &candidate)
+{
+    g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
+}
+
+void Session::request_keyframe()
+{
+    GstIterator *it = gst_element_iterate_src_pads(webrtc_);
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+        auto *pad = GST_PAD(g_value_get_object(&item));
+        GstCaps *caps = gst_pad_get_current_caps(pad);
+        const char *media = caps ? gst_structure_get_string(gst_caps_get_structure(caps, 0), "media") : nullptr;
+        if (media && g_str_equal(media, "video"))
+            gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+        if (caps)
+            gst_caps_unref(caps);
+        g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+}
+
+void Session::close()
+{
+    if (closed_)
+        return;
+    closed_ = true;
+    if (disconnect_timer_)
+        g_source_remove(disconnect_timer_);
+    disconnect_timer_ = 0;
+    for (gulong h : handlers_)
+        g_signal_handler_disconnect(webrtc_, h);
+    handlers_.clear();
+    gst_element_set_locked_state(webrtc_, TRUE);
+    gst_element_set_state(webrtc_, GST_STATE_NULL);
+    gst_bin_remove(bin_, webrtc_);
+    if (ice_agent_)
+        gst_object_unref(ice_agent_);
+    ice_agent_ = nullptr;
+}
+
+} // namespace webrtcdirect
