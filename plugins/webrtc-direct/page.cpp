@@ -14,7 +14,7 @@ const std::string &page_html()
 <style>
  body{font-family:system-ui,sans-serif;background:#111;color:#eee;margin:0;padding:1em}
  h1{font-size:1.1em;font-weight:600;margin:0 0 .6em}
- #caller{width:100%;max-width:960px;background:#000;aspect-ratio:16/9;display:block}
+ #caller{width:100%;max-width:960px;max-height:70vh;background:#000;aspect-ratio:16/9;display:block}
  #self{width:200px;background:#000;aspect-ratio:4/3;position:fixed;right:1em;bottom:1em;border:1px solid #444}
  #status{margin:.6em 0;color:#9cf} button{font-size:1em;padding:.3em 1em}
 </style></head><body>
