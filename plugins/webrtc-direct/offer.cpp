@@ -82,7 +82,9 @@ bool parse_offer(const std::string &sdp, const std::vector<std::string> &video_c
         const std::string where = "m= line " + std::to_string(i + 1);
         OfferedMedia om;
         om.kind = m->media ? m->media : "";
-        om.port_zero = gst_sdp_media_get_port(m) == 0;
+        // Port 0 rejects the m-line unless it is bundle-only (RFC 8843: a
+        // max-bundle offerer, webrtcbin for one, sends later m-lines so).
+        om.port_zero = gst_sdp_media_get_port(m) == 0 && !gst_sdp_media_get_attribute_val(m, "bundle-only");
         if (const char *mid = gst_sdp_media_get_attribute_val(m, "mid"))
             om.mid = mid;
         const char *proto = gst_sdp_media_get_proto(m);

@@ -14,7 +14,7 @@ struct OfferedMedia {
     int payload = -1;     // -1: nothing we can do in this m-line
     std::string codec;    // "OPUS", "VP8", "H264"
     std::string fmtp;     // of the chosen payload (H.264 profile), may be empty
-    bool port_zero = false;
+    bool port_zero = false; // rejected by the offerer
 };
 
 struct Offer {
