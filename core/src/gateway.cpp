@@ -122,20 +122,21 @@ bool Gateway::build(std::string &error)
                 log(MGW_LOG_DEBUG, rt->category, std::string("property ") + ps.name + " = " + printable_value(ps, v));
         }
         mgw_node_init init{sizeof(mgw_node_init), ns.name.c_str(), ns.properties.get(), &rt->host, &host_api};
+        // In nodes_ before create(): a constructor may already log or emit.
+        NodeRuntime &node = *rt;
+        nodes_.push_back(std::move(rt));
         char *err = nullptr;
-        rt->node = ns.plugin->info->create(&init, &err);
-        if (!rt->node) {
+        node.node = ns.plugin->info->create(&init, &err);
+        if (!node.node) {
             error = "node '" + ns.name + "' (plugin " + ns.plugin->info->name + "): " + (err ? err : "creation failed");
             g_free(err);
             return false;
         }
-        GstElement *bin = rt->node->ops->element(rt->node);
+        GstElement *bin = node.node->ops->element(node.node);
         if (!bin || !gst_bin_add(GST_BIN(pipeline_), bin)) {
             error = "node '" + ns.name + "': the plugin gave no element to add";
-            nodes_.push_back(std::move(rt));
             return false;
         }
-        nodes_.push_back(std::move(rt));
     }
 
     auto pad_of = [&](size_t node, const mgw_port_spec *port, std::string &why) -> GstPad * {

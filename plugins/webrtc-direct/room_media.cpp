@@ -172,16 +172,31 @@ void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad
     gst_pad_link(pay_src, sink);
     gst_object_unref(pay_src);
     b->elements = {queue, pay};
-    // Playing before the tee feeds it: a push into a flushing pad makes the
-    // tee return FLUSHING upstream, which stops the caller's stream for all.
     for (GstElement *e : b->elements)
         gst_element_sync_state_with_parent(e);
-    b->tee = m.kind == "audio" ? audio_tee_ : video_tee_;
-    b->tee_pad = gst_element_request_pad_simple(b->tee, "src_%u");
-    GstPad *qsink = gst_element_get_static_pad(queue, "sink");
-    gst_pad_link(b->tee_pad, qsink);
-    gst_object_unref(qsink);
+    b->tee = m.kind == "audio" ? audio_tee_ : video_tee_; // fed once connected: feed_subscriber()
+    std::lock_guard<std::mutex> guard(lock_); // publishers' streaming threads add branches too
     branches_.emplace(s.id(), std::move(b));
+}
+
+// The session is connected: its branches join the fan-out now. Media pushed
+// into a webrtcbin still negotiating can leave its sink pad blocked for
+// good (seen with GStreamer 1.22: a browser that never hears the caller).
+// Branches are playing before the tee feeds them: a push into a flushing
+// pad makes the tee return FLUSHING upstream, stopping the caller's stream.
+void RoomMedia::feed_subscriber(Session &s)
+{
+    std::lock_guard<std::mutex> guard(lock_);
+    auto range = branches_.equal_range(s.id());
+    for (auto it = range.first; it != range.second; ++it) {
+        Branch &b = *it->second;
+        if (!b.tee || b.tee_pad)
+            continue;
+        b.tee_pad = gst_element_request_pad_simple(b.tee, "src_%u");
+        GstPad *qsink = gst_element_get_static_pad(b.elements.front(), "sink");
+        gst_pad_link(b.tee_pad, qsink);
+        gst_object_unref(qsink);
+    }
 }
 
 void RoomMedia::request_input_keyframe()

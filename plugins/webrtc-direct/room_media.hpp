@@ -37,6 +37,8 @@ public:
 
     // Subscriber: sender pads for each usable m-line, fed from the fan-out.
     void attach_subscriber(Session &s);
+    // Its session connected: the subscriber's branches start receiving.
+    void feed_subscriber(Session &s);
     // A new subscriber wants a keyframe of the caller's video.
     void request_input_keyframe();
     // Publisher: called from the streaming thread when a stream appears.
@@ -72,7 +74,7 @@ private:
     GstElement *grid_ = nullptr;         // compositor, grid layout only
     GstElement *mixer_ = nullptr;
     GstPad *mix_pad_ = nullptr;          // audio_sel_'s pad for the mix
-    std::mutex lock_;                    // publishers_ (streaming threads add to it)
+    std::mutex lock_;                    // publishers_, branches_ (streaming threads add to them)
     std::map<std::string, std::unique_ptr<Publisher>> publishers_; // by session id
     std::multimap<std::string, std::unique_ptr<Branch>> branches_; // by session id
     std::string speaker_;                // session id whose video is forwarded

@@ -34,6 +34,15 @@ std::shared_ptr<Session> Session::create(GstBin *bin, Role role, std::string id,
 {
     std::shared_ptr<Session> s(new Session(bin, role, std::move(id), std::move(participant), std::move(cb)));
     s->configure_ice(ice);
+    if (!ice.stun.empty())
+        g_object_set(s->webrtc_, "stun-server", ice.stun.front().c_str(), nullptr);
+    for (const auto &uri : ice.turn) {
+        gboolean ok = FALSE;
+        g_signal_emit_by_name(s->webrtc_, "add-turn-server", uri.c_str(), &ok);
+    }
+    if (ice.relay_only)
+        g_object_set(s->webrtc_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
+    s->relay_only_ = ice.relay_only;
     g_object_set(s->webrtc_, "latency", ice.latency_ms, nullptr);
     return s;
 }
@@ -213,9 +222,14 @@ void Session::send_answer_when_gathered()
         return; // set-local-description still under way; gathering notifies again
     gchar *text = gst_sdp_message_as_text(local->sdp);
     gst_webrtc_session_description_free(local);
-    answered_ = true;
     std::string sdp = text;
     g_free(text);
+    if (relay_only_ && sdp.find("a=candidate:") == std::string::npos) {
+        fail("TURN allocation failed: no relayed candidate (wrong or expired credentials, or the TURN server is "
+             "unreachable)");
+        return;
+    }
+    answered_ = true;
     if (cb_.answered)
         cb_.answered(*this, sdp);
 }

@@ -21,6 +21,8 @@ struct IceSettings {
     std::vector<std::string> addresses; // host candidates only on these; empty: every interface
     guint min_port = 0, max_port = 0;
     guint latency_ms = 40;               // webrtcbin's jitter buffer
+    std::vector<std::string> stun, turn; // webrtcbin URIs (from a turn node)
+    bool relay_only = false;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -81,7 +83,7 @@ private:
     GstElement *webrtc_ = nullptr;
     GstObject *ice_agent_ = nullptr; // held for the session's lifetime
     Offer offer_;
-    bool answered_ = false, connected_ = false, failed_ = false, closed_ = false;
+    bool answered_ = false, connected_ = false, failed_ = false, closed_ = false, relay_only_ = false;
     guint disconnect_timer_ = 0;
     std::vector<gulong> handlers_;
 };

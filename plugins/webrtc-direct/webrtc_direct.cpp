@@ -163,10 +163,13 @@ private:
             return reply(HttpResponse::error(400, "bad SDP offer: " + error));
         const std::string id = std::to_string(++next_id_);
         const std::string who = participant.empty() ? "p" + id : participant.substr(0, 64);
+        IceSettings ice = ice_;
+        if (!add_ice_servers(ice))
+            return reply(HttpResponse::error(503, "the ice node '" + str("ice") + "' gave no servers"));
         std::shared_ptr<Session> s;
         try {
             s = Session::create(bin(), publisher ? Session::Role::Publisher : Session::Role::Subscriber, id, who,
-                                ice_, callbacks());
+                                ice, callbacks());
         } catch (const std::exception &e) {
             return reply(HttpResponse::error(500, e.what()));
         }
@@ -208,8 +211,8 @@ private:
             reply(r);
         };
         cb.failed = [this](Session &s, const std::string &reason) {
-            if (pending_.count(s.id()))
-                return answer_failed(s.id(), 400, reason);
+            if (pending_.count(s.id())) // TURN trouble is a gateway-side failure, the rest the offer's
+                return answer_failed(s.id(), reason.rfind("TURN", 0) == 0 ? 502 : 400, reason);
             log(MGW_LOG_WARNING, "session %s (participant %s): %s", s.id().c_str(), s.participant().c_str(),
                 reason.c_str());
             emit(gst_structure_new("room.failed", "reason", G_TYPE_STRING, reason.c_str(), "participant",
@@ -221,8 +224,10 @@ private:
             if (joined_.insert(s.participant()).second)
                 emit(gst_structure_new("participant.joined", "participant", G_TYPE_STRING, s.participant().c_str(),
                                        "participants", G_TYPE_INT, (int)joined_.size(), nullptr));
-            if (s.role() == Session::Role::Subscriber)
+            if (s.role() == Session::Role::Subscriber) {
+                media_->feed_subscriber(s);
                 media_->request_input_keyframe(); // the new browser needs a picture now
+            }
         };
         cb.incoming = [this](Session &s, GstPad *src, const OfferedMedia &m) {
             media_->attach_publisher_stream(s, src, m);
@@ -318,6 +323,27 @@ private:
         while (!sessions_.empty())
             end_session(sessions_.begin()->first, reason);
         closing_ = false;
+    }
+
+    // STUN/TURN from the `ice` node, asked per session: ephemeral TURN
+    // credentials are fresh for each.
+    bool add_ice_servers(IceSettings &ice)
+    {
+        if (str("ice").empty())
+            return true;
+        GstStructure *servers = query_node(str("ice"), "ice-servers");
+        if (!servers)
+            return false;
+        for (const char *field : {"stun", "turn"}) {
+            const GValue *v = gst_structure_get_value(servers, field);
+            if (v && G_VALUE_HOLDS(v, G_TYPE_STRV))
+                for (auto p = static_cast<char **>(g_value_get_boxed(v)); p && *p; ++p)
+                    (g_str_equal(field, "stun") ? ice.stun : ice.turn).emplace_back(*p);
+        }
+        const char *policy = gst_structure_get_string(servers, "policy");
+        ice.relay_only = policy && g_str_equal(policy, "relay");
+        gst_structure_free(servers);
+        return true;
     }
 
     bool gateway_stopping()

@@ -63,9 +63,9 @@ with workdir() as d:
     lines = [l for l in r.stderr.splitlines() if ": error: " in l]
     check(lines == sorted(lines, key=lambda l: [int(x) for x in l.split(":")[1:3]]), "errors come in file order")
 
-    unimplemented = os.path.join(d, "turn.toml")
+    unimplemented = os.path.join(d, "capture.toml")
     with open(unimplemented, "w") as f:
-        f.write('[node.nat]\nplugin = "turn"\nservers = ["turn:127.0.0.1:3478"]\n')
+        f.write('[node.room]\nplugin = "browser-capture"\nurl = "http://127.0.0.1:9/"\n')
     r = mediagw("validate", unimplemented)
     check(r.returncode == 0, "a valid pipeline with an unimplemented plugin validates")
     r = mediagw("run", unimplemented)

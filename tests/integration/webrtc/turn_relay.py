@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""The turn node gives webrtc-direct ephemeral TURN credentials (coturn's
+shared-secret REST scheme) and relay-only ICE, against a real coturn on
+loopback.
+
+Asserted:
+  - the gateway's SDP answer carries relayed candidates only (typ relay);
+  - a webrtcbin WHIP+WHEP client connects and the media flows through the
+    relay: 1000 Hz heard, video frames decoded; coturn logs the allocations;
+  - with a wrong shared secret, coturn refuses the allocation and the offer
+    gets a 502 whose reason names the TURN failure; the gateway keeps running.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import mgwtest
+from whip_bad_input import offer
+
+PIPELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve-turn.toml")
+PEER = os.path.join(mgwtest.SOURCE_ROOT, "tests", "lib", "webrtcpeer.py")
+SECRET = "mediagw-test-secret"
+
+
+def start_coturn(procs, wd):
+    port, relay = mgwtest.free_port(), mgwtest.free_port()
+    p = procs.start("coturn", [
+        "turnserver", "-n", "-v", "--listening-ip=127.0.0.1", f"--listening-port={port}", "--relay-ip=127.0.0.1",
+        f"--min-port={relay}", f"--max-port={relay + 3}", "--use-auth-secret", f"--static-auth-secret={SECRET}",
+        "--realm=test", f"--userdb={wd}/turndb", f"--pidfile={wd}/turn.pid", "--no-tls", "--no-dtls", "--no-cli",
+        "--allow-loopback-peers", "--log-file=stdout", "--simple-log", "--no-stun-backward-compatibility"])
+    if not procs.wait_for_output(p, r"listener opened on|Total General servers", 10):
+        mgwtest.fail("coturn did not start")
+    return p, port
+
+
+def start_gateway(procs, name, turn_port, secret):
+    port = mgwtest.free_port()
+    gw = procs.start(name, [mgwtest.MEDIAGW, "run", PIPELINE, "-v"],
+                     env={"HTTP_LISTEN": f"127.0.0.1:{port}", "TURN_PORT": str(turn_port), "TURN_SECRET": secret})
+    if not procs.wait_for_output(gw, r"serving the call on", 15):
+        mgwtest.fail(f"{name} never served HTTP")
+    return gw, f"http://127.0.0.1:{port}"
+
+
+def post_offer(url):
+    req = urllib.request.Request(url + "/whep", data=offer().encode(), headers={"Content-Type": "application/sdp"})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.reason, r.read().decode(), r.headers.get("Location")
+    except urllib.error.HTTPError as e:
+        return e.code, e.reason, e.read().decode(), None
+
+
+def main():
+    mgwtest.require_tools("turnserver")
+    check = mgwtest.check
+    with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
+        coturn, turn_port = start_coturn(procs, wd)
+        gw, base = start_gateway(procs, "gateway", turn_port, SECRET)
+
+        status, _, answer, location = post_offer(base)
+        kinds = re.findall(r"a=candidate:\S+ \d+ UDP \d+ \S+ \d+ typ (\w+)", answer)
+        check(status == 201 and kinds and set(kinds) == {"relay"}, f"relay-only: the answer has relayed candidates only ({kinds})")
+        urllib.request.urlopen(urllib.request.Request(base + location, method="DELETE"), timeout=5).read()
+
+        peer = subprocess.run([sys.executable, PEER, "pair", "--whip", base + "/whip", "--whep", base + "/whep",
+                               "--video", "--seconds", "5"], capture_output=True, text=True, timeout=40)
+        lines = [l for l in peer.stdout.splitlines() if l.startswith('{"ran_s"')]
+        check(lines, f"the client reports (exit {peer.returncode}; {peer.stderr.strip()[-300:]})")
+        result = json.loads(lines[-1])
+        whep = result["whep"]
+        check(whep["connected"] and result["whip"]["connected"], "WHIP and WHEP connect through the relay")
+        check(whep.get("freq") and abs(whep["freq"] - 1000) < 15, f"the tone crosses the relay ({whep.get('freq')} Hz)")
+        check(whep["video_frames"] > 30, f"video crosses the relay ({whep['video_frames']} frames)")
+        allocations = len(re.findall(r"ALLOCATE processed, success", procs.output(coturn)))
+        check(allocations >= 2, f"coturn logged the gateway's allocations ({allocations})")
+        check(SECRET not in procs.output(gw), "the shared secret is not in the gateway's log")
+
+        bad, bad_base = start_gateway(procs, "gateway-bad-secret", turn_port, "not-the-secret")
+        status, reason, body, _ = post_offer(bad_base)
+        check(status == 502 and "TURN allocation failed" in body,
+              f"a wrong secret: 502 naming the TURN failure ({status} {body.strip()[:120]!r})")
+        check(re.search(r"ALLOCATE processed, error 401|Cannot complete Allocation|check_stun_auth", procs.output(coturn)),
+              "coturn refused the allocation")
+        check(bad.poll() is None, "the gateway keeps running")
+        check(procs.stop(bad) == 0 and procs.stop(gw) == 0, "both gateways stop cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
