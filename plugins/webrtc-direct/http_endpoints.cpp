@@ -50,7 +50,8 @@ void respond(SoupServerMessage *msg, const HttpResponse &r)
         soup_server_message_set_response(msg, type.c_str(), SOUP_MEMORY_COPY, body.data(), body.size());
 }
 
-HttpEndpoints::HttpEndpoints(Handlers handlers) : handlers_(std::move(handlers))
+HttpEndpoints::HttpEndpoints(Handlers handlers, std::string token)
+    : handlers_(std::move(handlers)), token_(std::move(token))
 {
     server_ = soup_server_new("server-header", "mediagw", nullptr);
     soup_server_add_early_handler(server_, nullptr, &HttpEndpoints::early, this, nullptr);
@@ -135,6 +136,13 @@ void HttpEndpoints::route(SoupServerMessage *msg, const std::string &method, con
     const std::string text = body && body->data ? std::string(body->data, body->length) : "";
     if (text.size() > kMaxBody)
         return respond(msg, HttpResponse::error(413, "request body over " + std::to_string(kMaxBody / 1024) + " KiB"));
+    if (!token_.empty() && method != "OPTIONS") {
+        const char *auth =
+            soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+        if (!auth || std::string(auth) != "Bearer " + token_)
+            return respond(msg, {401, auth ? "wrong bearer token" : "a bearer token is required", "", "",
+                                 {{"WWW-Authenticate", "Bearer"}}});
+    }
     if (method == "OPTIONS")
         return respond(msg, {204, "", "", "", {{"Accept-Post", "application/sdp"},
                                               {"Access-Control-Allow-Methods", "POST, PATCH, DELETE, OPTIONS"},

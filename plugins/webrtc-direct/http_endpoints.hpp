@@ -39,7 +39,8 @@ public:
 
     static constexpr size_t kMaxBody = 64 * 1024; // an SDP offer is a few kB
 
-    explicit HttpEndpoints(Handlers handlers);
+    // `token`: when not empty, WHIP/WHEP requests need "Authorization: Bearer <token>" (401 otherwise).
+    HttpEndpoints(Handlers handlers, std::string token);
     ~HttpEndpoints();
     HttpEndpoints(const HttpEndpoints &) = delete;
     HttpEndpoints &operator=(const HttpEndpoints &) = delete;
@@ -54,6 +55,7 @@ private:
     void route(SoupServerMessage *msg, const std::string &method, const std::string &path, GHashTable *query);
 
     Handlers handlers_;
+    std::string token_;
     SoupServer *server_ = nullptr;
     std::string url_;
 };

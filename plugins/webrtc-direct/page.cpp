@@ -2,6 +2,7 @@
 // microphone (WHIP), both non-trickle. `window.mgw` is its small API, used by
 // the tests: state, the streams, leave().
 //   ?send=0     watch only (no camera/microphone)
+//   ?token=T    bearer token, when the node has one
 #include "page.hpp"
 
 namespace webrtcdirect {
@@ -42,8 +43,10 @@ function gathered(pc) {
 async function negotiate(pc, endpoint) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
+  const headers = { "Content-Type": "application/sdp" };
+  if (qs.get("token")) headers.Authorization = `Bearer ${qs.get("token")}`;
   const r = await fetch(`/${endpoint}?participant=${participant}`, {
-    method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp });
+    method: "POST", headers, body: pc.localDescription.sdp });
   if (r.status !== 201) throw new Error(`${endpoint}: HTTP ${r.status} ${await r.text()}`);
   mgw.resources.push(new URL(r.headers.get("Location"), location.href).href);
   await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
@@ -87,7 +90,8 @@ async function poll() {
 
 async function leave() {
   mgw.state = "left";
-  for (const url of mgw.resources) fetch(url, { method: "DELETE", keepalive: true }).catch(() => {});
+  const auth = qs.get("token") ? { Authorization: `Bearer ${qs.get("token")}` } : {};
+  for (const url of mgw.resources) fetch(url, { method: "DELETE", keepalive: true, headers: auth }).catch(() => {});
   mgw.resources = [];
   for (const pc of [mgw.whep, mgw.whip]) if (pc) pc.close();
   if (mgw.localStream) mgw.localStream.getTracks().forEach((t) => t.stop());

@@ -68,10 +68,7 @@ RoomMedia::RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *au
         grid_ = make("compositor", "grid");
         g_object_set(grid_, "background", 1 /* black */, "latency", (guint64)50 * GST_MSECOND,
                      "ignore-inactive-pads", TRUE, nullptr);
-        GstElement *caps = make("capsfilter", "grid_caps");
-        GstCaps *c = gst_caps_from_string("video/x-raw,format=I420,width=640,height=360,framerate=15/1");
-        g_object_set(caps, "caps", c, nullptr);
-        gst_caps_unref(c);
+        GstElement *caps = make_capsfilter("grid_caps", "video/x-raw,format=I420,width=640,height=360,framerate=15/1");
         gst_element_link(grid_, caps);
         pad = gst_element_get_static_pad(caps, "src");
     } else {
@@ -97,14 +94,20 @@ GstElement *RoomMedia::make(const char *factory, const std::string &name)
     return e;
 }
 
+GstElement *RoomMedia::make_capsfilter(const std::string &name, const char *caps)
+{
+    GstElement *filter = make("capsfilter", name);
+    GstCaps *c = gst_caps_from_string(caps);
+    g_object_set(filter, "caps", c, nullptr);
+    gst_caps_unref(c);
+    return filter;
+}
+
 // The caller's media, restricted to what browsers decode without help (the
 // core transcodes anything else on the link into this node).
 void RoomMedia::add_fanout(const char *kind, const char *caps, GstPad *ghost)
 {
-    GstElement *filter = make("capsfilter", std::string(kind) + "_accepted");
-    GstCaps *c = gst_caps_from_string(caps);
-    g_object_set(filter, "caps", c, nullptr);
-    gst_caps_unref(c);
+    GstElement *filter = make_capsfilter(std::string(kind) + "_accepted", caps);
     GstElement *tee = make("tee", std::string(kind) + "_fanout");
     g_object_set(tee, "allow-not-linked", TRUE, nullptr);
     gst_element_link(filter, tee);
@@ -287,10 +290,7 @@ void RoomMedia::update_audio_route()
             mixer_ = make("audiomixer", "mix");
             g_object_set(mixer_, "start-time-selection", 1 /* first */, "latency", (guint64)20 * GST_MSECOND,
                          nullptr);
-            GstElement *caps = make("capsfilter", "mix_caps");
-            GstCaps *c = gst_caps_from_string("audio/x-raw,format=S16LE,rate=48000,channels=1");
-            g_object_set(caps, "caps", c, nullptr);
-            gst_caps_unref(c);
+            GstElement *caps = make_capsfilter("mix_caps", "audio/x-raw,format=S16LE,rate=48000,channels=1");
             gst_element_link(mixer_, caps);
             mix_pad_ = gst_element_request_pad_simple(audio_sel_, "sink_%u");
             GstPad *out = gst_element_get_static_pad(caps, "src");
@@ -338,10 +338,7 @@ void RoomMedia::add_to_mix(Publisher &p)
     GstElement *dec = make("opusdec", "dec_" + tag);
     GstElement *conv = make("audioconvert", "conv_" + tag);
     GstElement *res = make("audioresample", "res_" + tag);
-    GstElement *caps = make("capsfilter", "caps_" + tag);
-    GstCaps *c = gst_caps_from_string("audio/x-raw,format=S16LE,rate=48000,channels=1");
-    g_object_set(caps, "caps", c, nullptr);
-    gst_caps_unref(c);
+    GstElement *caps = make_capsfilter("caps_" + tag, "audio/x-raw,format=S16LE,rate=48000,channels=1");
     gst_element_link_many(queue, dec, conv, res, caps, nullptr);
     b->elements = {queue, dec, conv, res, caps};
     GstPad *out = gst_element_get_static_pad(caps, "src");

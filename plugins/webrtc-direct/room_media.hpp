@@ -56,6 +56,7 @@ private:
     struct Publisher;  // one publishing participant
     void add_fanout(const char *kind, const char *caps, GstPad *ghost);
     GstElement *make(const char *factory, const std::string &name = "");
+    GstElement *make_capsfilter(const std::string &name, const char *caps);
     void link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink);
     void update_audio_route();          // lock held
     void start_mix(std::unique_lock<std::mutex> &);

@@ -95,15 +95,20 @@ GstPad *Session::add_sender(const OfferedMedia &m)
     GstCaps *caps = rtp_caps(m);
     GstPadTemplate *templ = gst_element_get_pad_template(webrtc_, "sink_%u");
     GstPad *pad = gst_element_request_pad(webrtc_, templ, nullptr, caps);
-    gst_caps_unref(caps);
-    if (!pad)
+    if (!pad) {
+        gst_caps_unref(caps);
         return nullptr;
+    }
     GstWebRTCRTPTransceiver *trans = nullptr;
     g_object_get(pad, "transceiver", &trans, nullptr);
     if (trans) {
-        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+        // Codec preferences too: an offer is then ready before media flows
+        // (GStreamer 1.22 takes the request's caps for matching only).
+        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps,
+                     nullptr);
         gst_object_unref(trans);
     }
+    gst_caps_unref(caps);
     return pad; // request pad: webrtcbin keeps it, released with the element
 }
 
@@ -120,9 +125,9 @@ bool Session::add_receiver(const OfferedMedia &m)
     return trans != nullptr;
 }
 
-void Session::answer(const std::string &offer_sdp)
+// Signals first, then playing: nothing may be missed.
+void Session::begin()
 {
-    std::weak_ptr<Session> weak = weak_from_this();
     handlers_.push_back(g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&Session::on_pad_added), this));
     handlers_.push_back(g_signal_connect_swapped(
         webrtc_, "notify::ice-gathering-state",
@@ -139,14 +144,42 @@ void Session::answer(const std::string &offer_sdp)
         }),
         this));
     gst_element_sync_state_with_parent(webrtc_);
+}
 
-    GstSDPMessage *sdp = nullptr;
-    gst_sdp_message_new_from_text(offer_sdp.c_str(), &sdp);
-    GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-    auto *holder = new std::weak_ptr<Session>(weak);
+void Session::answer(const std::string &offer_sdp)
+{
+    begin();
+    set_remote(GST_WEBRTC_SDP_TYPE_OFFER, offer_sdp);
+}
+
+void Session::start_offer()
+{
+    begin();
+    auto *holder = new std::weak_ptr<Session>(weak_from_this());
     GstPromise *promise = gst_promise_new_with_change_func(
         [](GstPromise *p, gpointer data) {
             auto weak_self = *static_cast<std::weak_ptr<Session> *>(data);
+            on_main_loop<Session>(weak_self, [p](Session &s) { s.on_description_created(p, "offer"); });
+        },
+        holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
+    g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+}
+
+void Session::apply_answer(const std::string &answer_sdp)
+{
+    set_remote(GST_WEBRTC_SDP_TYPE_ANSWER, answer_sdp);
+}
+
+void Session::set_remote(GstWebRTCSDPType type, const std::string &text)
+{
+    GstSDPMessage *sdp = nullptr;
+    gst_sdp_message_new_from_text(text.c_str(), &sdp);
+    GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(type, sdp);
+    const bool is_offer = type == GST_WEBRTC_SDP_TYPE_OFFER;
+    auto *holder = new std::pair<std::weak_ptr<Session>, bool>(weak_from_this(), is_offer);
+    GstPromise *promise = gst_promise_new_with_change_func(
+        [](GstPromise *p, gpointer data) {
+            auto [weak_self, is_offer] = *static_cast<std::pair<std::weak_ptr<Session>, bool> *>(data);
             const GstStructure *reply = gst_promise_get_reply(p);
             GError *error = nullptr;
             if (reply && gst_structure_has_field(reply, "error"))
@@ -154,14 +187,14 @@ void Session::answer(const std::string &offer_sdp)
             std::string why = error ? error->message : "";
             g_clear_error(&error);
             gst_promise_unref(p);
-            on_main_loop<Session>(weak_self, [why](Session &s) {
-                if (why.empty())
+            on_main_loop<Session>(weak_self, [why, is_offer = is_offer](Session &s) {
+                if (!why.empty())
+                    s.fail(std::string(is_offer ? "the offer" : "the answer") + " was refused: " + why);
+                else if (is_offer)
                     s.on_remote_set();
-                else
-                    s.fail("the offer was refused: " + why);
             });
         },
-        holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
+        holder, [](gpointer data) { delete static_cast<std::pair<std::weak_ptr<Session>, bool> *>(data); });
     g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
     gst_webrtc_session_description_free(desc);
 }
@@ -174,30 +207,31 @@ void Session::on_remote_set()
     GstPromise *promise = gst_promise_new_with_change_func(
         [](GstPromise *p, gpointer data) {
             auto weak_self = *static_cast<std::weak_ptr<Session> *>(data);
-            on_main_loop<Session>(weak_self, [p](Session &s) { s.on_answer_created(p); });
+            on_main_loop<Session>(weak_self, [p](Session &s) { s.on_description_created(p, "answer"); });
         },
         holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
     g_signal_emit_by_name(webrtc_, "create-answer", nullptr, promise);
 }
 
-void Session::on_answer_created(GstPromise *promise)
+// `kind`: "offer" or "answer", the promise's reply field.
+void Session::on_description_created(GstPromise *promise, const char *kind)
 {
     const GstStructure *reply = gst_promise_get_reply(promise);
-    GstWebRTCSessionDescription *answer = nullptr;
+    GstWebRTCSessionDescription *desc = nullptr;
     GError *error = nullptr;
-    if (reply && gst_structure_has_field(reply, "answer"))
-        gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+    if (reply && gst_structure_has_field(reply, kind))
+        gst_structure_get(reply, kind, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
     else if (reply && gst_structure_has_field(reply, "error"))
         gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
     gst_promise_unref(promise);
-    if (!answer) {
-        fail(std::string("no answer to the offer: ") + (error ? error->message : "webrtcbin gave none"));
+    if (!desc) {
+        fail(std::string("no ") + kind + ": " + (error ? error->message : "webrtcbin gave none"));
         g_clear_error(&error);
         return;
     }
     if (!closed_)
-        g_signal_emit_by_name(webrtc_, "set-local-description", answer, nullptr);
-    gst_webrtc_session_description_free(answer);
+        g_signal_emit_by_name(webrtc_, "set-local-description", desc, nullptr);
+    gst_webrtc_session_description_free(desc);
     send_answer_when_gathered();
 }
 
@@ -206,8 +240,8 @@ void Session::on_gathering_state()
     send_answer_when_gathered();
 }
 
-// A non-trickle answer: the candidates go in the 201 body (WHIP/WHEP servers
-// may do this, and every client handles it).
+// Non-trickle: the local description goes out with all its candidates (in a
+// 201 body as a server; in the POST as a client).
 void Session::send_answer_when_gathered()
 {
     if (answered_ || failed_ || closed_)
@@ -230,8 +264,8 @@ void Session::send_answer_when_gathered()
         return;
     }
     answered_ = true;
-    if (cb_.answered)
-        cb_.answered(*this, sdp);
+    if (cb_.local_sdp)
+        cb_.local_sdp(*this, sdp);
 }
 
 void Session::on_connection_state()
@@ -287,20 +321,38 @@ void Session::fail(const std::string &reason)
         cb_.failed(*this, reason);
 }
 
+// What arrives is told by the pad's caps (payload, encoding name), not by
+// m-line bookkeeping: a stream we cannot depayload is dropped, never linked
+// to the wrong depayloader (not-negotiated would stop the whole gateway).
 void Session::on_pad_added(GstElement *, GstPad *pad, gpointer data)
 {
     auto *self = static_cast<Session *>(data);
     if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || !self->cb_.incoming)
         return;
-    GstWebRTCRTPTransceiver *trans = nullptr;
-    g_object_get(pad, "transceiver", &trans, nullptr);
-    guint mline = G_MAXUINT;
-    if (trans)
-        g_object_get(trans, "mlineindex", &mline, nullptr);
-    if (trans)
-        gst_object_unref(trans);
-    if (mline < self->offer_.media.size())
-        self->cb_.incoming(*self, pad, self->offer_.media[mline]);
+    GstCaps *caps = gst_pad_get_current_caps(pad);
+    if (!caps)
+        caps = gst_pad_query_caps(pad, nullptr);
+    const GstStructure *st = gst_caps_get_structure(caps, 0);
+    OfferedMedia m;
+    const char *media = gst_structure_get_string(st, "media");
+    const char *name = gst_structure_get_string(st, "encoding-name");
+    m.kind = media ? media : "";
+    m.codec = name ? name : "";
+    gst_structure_get_int(st, "payload", &m.payload);
+    gst_caps_unref(caps);
+    const bool known = (m.kind == "audio" && m.codec == "OPUS") ||
+                       (m.kind == "video" && (m.codec == "VP8" || m.codec == "H264"));
+    if (known) {
+        self->cb_.incoming(*self, pad, m);
+        return;
+    }
+    GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+    g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
+    gst_bin_add(self->bin_, sink);
+    gst_element_sync_state_with_parent(sink);
+    GstPad *sink_pad = gst_element_get_static_pad(sink, "sink");
+    gst_pad_link(pad, sink_pad);
+    gst_object_unref(sink_pad);
 }
 
 void Session::add_remote_candidate(guint mline, const std::string &candidate)

@@ -29,7 +29,7 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     enum class Role { Publisher, Subscriber };
     struct Callbacks {
-        std::function<void(Session &, const std::string &answer_sdp)> answered;
+        std::function<void(Session &, const std::string &sdp)> local_sdp; // our answer or offer, gathered
         std::function<void(Session &, const std::string &reason)> failed; // negotiation, ICE or DTLS
         std::function<void(Session &)> connected;
         std::function<void(Session &, GstPad *src, const OfferedMedia &)> incoming; // streaming thread
@@ -47,8 +47,12 @@ public:
 
     // What the offer asks for, before add_sender / add_receiver.
     void set_offer(const Offer &offer) { offer_ = offer; }
-    // Starts answering `offer_sdp`; `answered` or `failed` follows.
+    // Starts answering `offer_sdp`; `local_sdp` or `failed` follows.
     void answer(const std::string &offer_sdp);
+    // Client side: starts an offer (`local_sdp` or `failed` follows), then
+    // takes the server's answer.
+    void start_offer();
+    void apply_answer(const std::string &answer_sdp);
     // Trickled remote candidates (WHIP/WHEP PATCH): "a=candidate:..." lines per m-line index.
     void add_remote_candidate(guint mline, const std::string &candidate);
     // Ask the browser for a video keyframe (publishers) - an upstream
@@ -68,8 +72,10 @@ public:
 private:
     Session(GstBin *bin, Role role, std::string id, std::string participant, Callbacks cb);
     void configure_ice(const IceSettings &ice);
+    void begin();
+    void set_remote(GstWebRTCSDPType type, const std::string &sdp);
     void on_remote_set();
-    void on_answer_created(GstPromise *promise);
+    void on_description_created(GstPromise *promise, const char *kind);
     void on_gathering_state();
     void on_connection_state();
     void send_answer_when_gathered();

@@ -1,7 +1,9 @@
 // webrtc-direct: the gateway's own WebRTC leg (webrtcbin, libnice, DTLS-SRTP).
 // signalling = "serve": the node serves a page plus WHIP/WHEP endpoints and
-// every browser that opens it joins the SIP caller directly. The client modes
-// (whip, whep, janus) come with the next issue.
+// every browser that opens it joins the SIP caller directly. "whip" / "whep":
+// the node is the client of a WHIP or WHEP server (`url`, bearer `token`);
+// "janus" comes later.
+#include "http_client.hpp"
 #include "http_endpoints.hpp"
 #include "main_loop.hpp"
 #include "offer.hpp"
@@ -32,7 +34,8 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::integer("jitter_ms", "40", "jitter buffer of the WebRTC leg, in ms"),
     mediagw::prop::integer("max_participants", "16", "serve mode: sessions beyond this get 503"),
     mediagw::prop::string("url", "", "whip/whep/janus: the server URL"),
-    mediagw::prop::string("token", "", "bearer token or room token", mediagw::prop::secret),
+    mediagw::prop::string("token", "", "bearer token: sent by the whip/whep clients, required by serve's endpoints",
+                          mediagw::prop::secret),
     mediagw::prop::string("room", "", "janus: room id"),
     mediagw::prop::string("pin", "", "janus: room PIN", mediagw::prop::secret),
     mediagw::prop::node("ice", "ice-servers", "a turn node giving STUN/TURN servers"),
@@ -80,9 +83,11 @@ class WebrtcDirect : public mediagw::Node {
 public:
     explicit WebrtcDirect(const mgw_node_init *init) : Node(init)
     {
-        if (str("signalling") != "serve")
-            throw mediagw::Error("signalling = \"" + str("signalling") +
-                                 "\" is not implemented yet (issue #6); \"serve\" is");
+        if (str("signalling") == "janus")
+            throw mediagw::Error("signalling = \"janus\" is not implemented yet (issue #6); serve, whip and whep are");
+        client_ = str("signalling") != "serve";
+        if (client_ && str("url").empty())
+            throw mediagw::Error("url: signalling = \"" + str("signalling") + "\" needs the server's URL");
         ice_.addresses = list("ice_addresses");
         if (ice_.addresses.empty())
             ice_.addresses = default_ice_addresses(str("listen").substr(0, str("listen").rfind(':')));
@@ -102,10 +107,13 @@ public:
 
     bool start(std::string &error) override
     {
+        if (client_)
+            return start_client(error);
         http_ = std::make_unique<HttpEndpoints>(HttpEndpoints::Handlers{
             [this](auto &ep, auto &offer, auto &who, auto reply) { create(ep, offer, who, std::move(reply)); },
             [this](auto &ep, auto &id, auto &frag) { return patch(ep, id, frag); },
-            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status_json(); }});
+            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status_json(); }},
+            str("token"));
         if (!http_->listen(str("listen"), error)) {
             http_.reset();
             return false;
@@ -119,7 +127,24 @@ public:
 
     void stop() override
     {
+        if (client_ && resource_) {
+            // DELETE first (bounded by the HTTP timeout), then end the session.
+            resource_->remove([this] {
+                resource_.reset();
+                finish_stop();
+            });
+            return;
+        }
+        finish_stop();
+    }
+
+    void finish_stop()
+    {
         const bool gateway_stops = gateway_stopping();
+        if (client_ && !sessions_.empty()) {
+            close_all(gateway_stops ? "the gateway is stopping" : "the call ended");
+            emit(gst_structure_new("room.left", "reason", G_TYPE_STRING, "stopping", nullptr));
+        }
         if (started_) {
             const char *why = gateway_stops ? "the gateway is stopping" : "the call ended";
             close_all(why);
@@ -196,10 +221,71 @@ private:
         log(MGW_LOG_INFO, "%s session %s for participant %s: answering", endpoint.c_str(), id.c_str(), who.c_str());
     }
 
+    // Client modes: one session with the server. whip: we send the node's
+    // inputs (Opus, VP8 or the caller's H.264); whep: we receive the room
+    // into the node's outputs.
+    bool start_client(std::string &error)
+    {
+        const bool whip = str("signalling") == "whip";
+        IceSettings ice = ice_;
+        if (!add_ice_servers(ice)) {
+            error = "the ice node '" + str("ice") + "' gave no servers";
+            return false;
+        }
+        Offer ours;
+        const bool h264 = media_->input_video_codec() == "H264";
+        ours.media.push_back({"audio", "0", 111, "OPUS", "", false});
+        ours.media.push_back({"video", "1", 96, h264 ? "H264" : "VP8", "", false});
+        auto s = Session::create(bin(), whip ? Session::Role::Subscriber : Session::Role::Publisher,
+                                 std::to_string(++next_id_), "room", ice, callbacks());
+        s->set_offer(ours);
+        if (whip)
+            media_->attach_subscriber(*s); // fed once connected, as in serve mode
+        else
+            for (const auto &m : ours.media)
+                s->add_receiver(m);
+        sessions_[s->id()] = s;
+        resource_ = std::make_unique<SessionResource>(str("url"), str("token"));
+        s->start_offer();
+        log(MGW_LOG_INFO, "%s client: offering to %s", whip ? "WHIP" : "WHEP", str("url").c_str());
+        return true;
+    }
+
+    void client_offer_ready(Session &s, const std::string &sdp)
+    {
+        std::weak_ptr<Session> weak = s.weak_from_this();
+        resource_->create(sdp, [this, weak](const SessionResource::Reply &r) {
+            auto s = weak.lock();
+            if (!s)
+                return;
+            if (r.status != 201) {
+                std::string why = r.status ? "HTTP " + std::to_string(r.status) + " " + r.reason : r.reason;
+                if (!r.body.empty())
+                    why += ": " + r.body.substr(0, 200);
+                room_failed(*s, str("signalling") + " server refused the session: " + why);
+                return;
+            }
+            log(MGW_LOG_INFO, "session resource %s", r.location.c_str());
+            s->apply_answer(r.body);
+            emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, str("url").c_str(), nullptr));
+        });
+    }
+
+    void room_failed(Session &s, const std::string &reason)
+    {
+        log(MGW_LOG_WARNING, "session %s (participant %s): %s", s.id().c_str(), s.participant().c_str(),
+            reason.c_str());
+        emit(gst_structure_new("room.failed", "reason", G_TYPE_STRING, reason.c_str(), "participant", G_TYPE_STRING,
+                               s.participant().c_str(), nullptr));
+        end_session(s.id(), reason);
+    }
+
     Session::Callbacks callbacks()
     {
         Session::Callbacks cb;
-        cb.answered = [this](Session &s, const std::string &sdp) {
+        cb.local_sdp = [this](Session &s, const std::string &sdp) {
+            if (client_)
+                return client_offer_ready(s, sdp);
             auto it = pending_.find(s.id());
             if (it == pending_.end())
                 return;
@@ -213,11 +299,7 @@ private:
         cb.failed = [this](Session &s, const std::string &reason) {
             if (pending_.count(s.id())) // TURN trouble is a gateway-side failure, the rest the offer's
                 return answer_failed(s.id(), reason.rfind("TURN", 0) == 0 ? 502 : 400, reason);
-            log(MGW_LOG_WARNING, "session %s (participant %s): %s", s.id().c_str(), s.participant().c_str(),
-                reason.c_str());
-            emit(gst_structure_new("room.failed", "reason", G_TYPE_STRING, reason.c_str(), "participant",
-                                   G_TYPE_STRING, s.participant().c_str(), nullptr));
-            end_session(s.id(), reason);
+            room_failed(s, reason);
         };
         cb.connected = [this](Session &s) {
             log(MGW_LOG_INFO, "session %s (participant %s) connected", s.id().c_str(), s.participant().c_str());
@@ -369,13 +451,14 @@ private:
 
     IceSettings ice_;
     std::unique_ptr<RoomMedia> media_;
-    std::unique_ptr<HttpEndpoints> http_;
+    std::unique_ptr<HttpEndpoints> http_;         // serve mode
+    std::unique_ptr<SessionResource> resource_;   // whip / whep client modes
     std::map<std::string, std::shared_ptr<Session>> sessions_;
     std::map<std::string, Pending> pending_;
     std::set<std::string> joined_;
     std::string caller_;
     unsigned next_id_ = 0;
-    bool started_ = false, closing_ = false;
+    bool started_ = false, closing_ = false, client_ = false;
 };
 
 } // namespace

@@ -2,7 +2,8 @@
 """Malformed WHIP/WHEP requests to a serving webrtc-direct node get a 4xx
 that says why; a well-formed offer still gets its 201 afterwards, PATCH and
 DELETE work on it and not on unknown resources; the gateway keeps running and
-holds no session once the tests are done."""
+holds no session once the tests are done. A session whose ICE fails emits
+room.failed with the reason and goes away."""
 import http.client
 import json
 import os
@@ -89,6 +90,16 @@ def main():
                "application/trickle-ice-sdpfrag")
         expect(c, "DELETE of the session", "DELETE", location, 200, r"")
         expect(c, "DELETE again", "DELETE", location, 404, r"no such session")
+
+        # A session whose only remote candidate answers nothing (port 9, discard):
+        # ICE fails, room.failed says so, the session goes away by itself.
+        status, _, _, headers = c.request("POST", "/whep", offer(), "application/sdp")
+        dead = headers.get("Location", "")
+        c.request("PATCH", dead, "a=mid:0\r\na=candidate:1 1 UDP 2122260223 127.0.0.1 9 typ host\r\n",
+                  "application/trickle-ice-sdpfrag")
+        mgwtest.check(procs.wait_for_output(gw, r'room\.failed, reason=\(string\)"ICE\\ failure', 40),
+                      "an unreachable browser: room.failed with reason ICE failure")
+        expect(c, "the failed session is gone", "DELETE", dead, 404, r"no such session")
 
         status, _, body, _ = c.request("GET", "/status")
         state = json.loads(body)

@@ -1,0 +1,102 @@
+#include "http_client.hpp"
+
+#include <memory>
+
+namespace webrtcdirect {
+
+SessionResource::SessionResource(std::string url, std::string token, guint timeout_s)
+    : url_(std::move(url)), token_(std::move(token)),
+      session_(soup_session_new_with_options("timeout", timeout_s, "user-agent", "mediagw", nullptr)),
+      cancel_(g_cancellable_new())
+{
+}
+
+SessionResource::~SessionResource()
+{
+    g_cancellable_cancel(cancel_);
+    g_object_unref(cancel_);
+    g_object_unref(session_);
+}
+
+SoupMessage *SessionResource::request(const char *method, const std::string &url)
+{
+    SoupMessage *msg = soup_message_new(method, url.c_str());
+    if (msg && !token_.empty())
+        soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+                                     ("Bearer " + token_).c_str());
+    return msg;
+}
+
+namespace {
+struct Call {
+    SoupMessage *msg;
+    std::function<void(SessionResource::Reply &&)> done;
+};
+
+void finished(GObject *source, GAsyncResult *result, gpointer data)
+{
+    std::unique_ptr<Call> call(static_cast<Call *>(data));
+    GError *error = nullptr;
+    GBytes *body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
+    SessionResource::Reply r;
+    if (error) {
+        r.reason = error->message;
+        const bool cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+        g_error_free(error);
+        g_object_unref(call->msg);
+        if (cancelled)
+            return; // the owner is gone
+        call->done(std::move(r));
+        return;
+    }
+    r.status = (int)soup_message_get_status(call->msg);
+    r.reason = soup_message_get_reason_phrase(call->msg) ? soup_message_get_reason_phrase(call->msg) : "";
+    gsize size = 0;
+    const char *data_ptr = static_cast<const char *>(g_bytes_get_data(body, &size));
+    r.body.assign(data_ptr ? data_ptr : "", size);
+    g_bytes_unref(body);
+    if (const char *loc = soup_message_headers_get_one(soup_message_get_response_headers(call->msg), "Location")) {
+        // Relative to where the POST ended up (after redirects).
+        gchar *base = g_uri_to_string(soup_message_get_uri(call->msg));
+        gchar *abs = g_uri_resolve_relative(base, loc, G_URI_FLAGS_NONE, nullptr);
+        r.location = abs ? abs : loc;
+        g_free(abs);
+        g_free(base);
+    }
+    g_object_unref(call->msg);
+    call->done(std::move(r));
+}
+} // namespace
+
+void SessionResource::create(const std::string &offer_sdp, std::function<void(const Reply &)> done)
+{
+    SoupMessage *msg = request("POST", url_);
+    if (!msg) {
+        done({0, "not a valid URL: " + url_, "", ""});
+        return;
+    }
+    // From bytes: libsoup can send the body again after a 307/308.
+    GBytes *bytes = g_bytes_new(offer_sdp.data(), offer_sdp.size());
+    soup_message_set_request_body_from_bytes(msg, "application/sdp", bytes);
+    g_bytes_unref(bytes);
+    auto *call = new Call{msg, [this, done = std::move(done)](Reply &&r) {
+                              if (r.status == 201)
+                                  resource_ = r.location;
+                              done(r);
+                          }};
+    soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
+}
+
+void SessionResource::remove(std::function<void()> done)
+{
+    SoupMessage *msg = resource_.empty() ? nullptr : request("DELETE", resource_);
+    resource_.clear();
+    if (!msg) {
+        done();
+        return;
+    }
+    auto *call = new Call{msg, [done = std::move(done)](Reply &&) { done(); }};
+    soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
+}
+
+} // namespace webrtcdirect
