@@ -70,16 +70,26 @@ void finished(GObject *source, GAsyncResult *result, gpointer data)
 
 void SessionResource::create(const std::string &offer_sdp, std::function<void(const Reply &)> done)
 {
-    SoupMessage *msg = request("POST", url_);
+    post(url_, offer_sdp, 0, std::move(done));
+}
+
+// 307/308 (WHIP's redirects) are followed here with the same body; libsoup
+// would not re-send a POST. Five hops at most.
+void SessionResource::post(const std::string &url, const std::string &offer_sdp, int hops,
+                           std::function<void(const Reply &)> done)
+{
+    SoupMessage *msg = request("POST", url);
     if (!msg) {
-        done({0, "not a valid URL: " + url_, "", ""});
+        done({0, "not a valid URL: " + url, "", ""});
         return;
     }
-    // From bytes: libsoup can send the body again after a 307/308.
+    soup_message_add_flags(msg, SOUP_MESSAGE_NO_REDIRECT);
     GBytes *bytes = g_bytes_new(offer_sdp.data(), offer_sdp.size());
     soup_message_set_request_body_from_bytes(msg, "application/sdp", bytes);
     g_bytes_unref(bytes);
-    auto *call = new Call{msg, [this, done = std::move(done)](Reply &&r) {
+    auto *call = new Call{msg, [this, offer_sdp, hops, done = std::move(done)](Reply &&r) {
+                              if ((r.status == 307 || r.status == 308) && !r.location.empty() && hops < 5)
+                                  return post(r.location, offer_sdp, hops + 1, done);
                               if (r.status == 201)
                                   resource_ = r.location;
                               done(r);

@@ -31,6 +31,7 @@ public:
 
 private:
     SoupMessage *request(const char *method, const std::string &url);
+    void post(const std::string &url, const std::string &offer_sdp, int hops, std::function<void(const Reply &)> done);
 
     std::string url_, token_, resource_;
     SoupSession *session_;

@@ -259,7 +259,9 @@ private:
             if (!s)
                 return;
             if (r.status != 201) {
-                std::string why = r.status ? "HTTP " + std::to_string(r.status) + " " + r.reason : r.reason;
+                if (!r.status)
+                    return room_failed(*s, "no answer from the " + str("signalling") + " server: " + r.reason);
+                std::string why = "HTTP " + std::to_string(r.status) + " " + r.reason;
                 if (!r.body.empty())
                     why += ": " + r.body.substr(0, 200);
                 room_failed(*s, str("signalling") + " server refused the session: " + why);
