@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,18 @@ class Procs:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def png_size(path):
+    """(width, height) of a PNG file (e.g. a decoded frame baresip saved),
+    None when it is missing or not a PNG."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return struct.unpack(">II", head[16:24])
 
 
 def wav_stat(path):

@@ -15,7 +15,6 @@ back. Asserted:
   - the audio still echoes (a 1000 Hz tone, as in baresip_tone_echo.py).
 """
 import os
-import struct
 import sys
 import time
 
@@ -26,14 +25,6 @@ from baresip import Baresip
 
 MODULES = "/usr/lib/baresip/modules"
 WIDTH, HEIGHT = 320, 240
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return struct.unpack(">II", head[16:24])
 
 
 def main():
@@ -82,7 +73,7 @@ def main():
         check("sip.video->sip.video: passthrough" in gwlog, "the gateway echoed the video untouched (passthrough)")
         check("Set video decoder" in out and codec.lower() in out.lower(), f"baresip set a {codec} video decoder")
         for path in shots:
-            size = png_size(path) if os.path.exists(path) else None
+            size = mgwtest.png_size(path)
             check(size == (WIDTH, HEIGHT),
                   f"baresip decoded a received frame into {os.path.basename(path)} ({size}, want {WIDTH}x{HEIGHT})")
 

@@ -4,7 +4,6 @@ raw test pattern reaches the caller through an encoder the core inserts when
 the call's codec is known, and the caller decodes it at the pattern's size.
 The caller's audio is recorded as before (frequency checked)."""
 import os
-import struct
 import sys
 import time
 
@@ -13,14 +12,6 @@ import tonecheck
 from baresip import Baresip
 
 MODULES = "/usr/lib/baresip/modules"
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return struct.unpack(">II", head[16:24])
 
 
 def main():
@@ -63,7 +54,7 @@ def main():
         check("pattern.video->sip.video: video/x-raw -> video/x-vp8 needs" in log and "vp8enc" in log,
               "the core inserted a VP8 encoder for the raw pattern once the call's codec was known")
         for path in shots:
-            size = png_size(path) if os.path.exists(path) else None
+            size = mgwtest.png_size(path)
             check(size == (640, 360), f"baresip decoded the pattern at 640x360 ({os.path.basename(path)}: {size})")
         f = tonecheck.tone_frequency(recorded, 0.5, 2.5)
         check(f is not None and abs(f - 1000) <= 20, f"the caller's 1000 Hz was recorded (got {f})")

@@ -18,7 +18,6 @@ Asserted:
     up with a BYE (baresip's call closes), then re-arms for the next call.
 """
 import os
-import struct
 import sys
 import time
 
@@ -28,12 +27,6 @@ import tonecheck
 import webrtc_common as wc
 
 MIC_HZ = 440
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
 
 
 def main():
@@ -58,7 +51,7 @@ def main():
             shot = os.path.join(wd, "caller-sees.png")
             bs.command("snapshot_recv", shot)
             time.sleep(1)
-            size = png_size(shot) if os.path.exists(shot) else None
+            size = mgwtest.png_size(shot)
             check(size == (320, 240), f"the caller decodes the browser's video ({size})")
             if os.environ.get("MGWTEST_SCREENSHOT"):
                 b.screenshot(os.environ["MGWTEST_SCREENSHOT"])

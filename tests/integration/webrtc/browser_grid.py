@@ -16,7 +16,6 @@ import time
 import browser
 import mgwtest
 import webrtc_common as wc
-from browser_call import png_size
 
 
 def main():
@@ -39,7 +38,7 @@ def main():
             shot = os.path.join(wd, "caller-sees.png")
             bs.command("snapshot_recv", shot)
             time.sleep(1)
-            size = png_size(shot) if os.path.exists(shot) else None
+            size = mgwtest.png_size(shot)
             check(size == (640, 360), f"the caller decodes the 640x360 grid ({size})")
         log = procs.output(gw)
         check("grid: 1 tile(s), 1x1" in log, "one browser: one tile")
