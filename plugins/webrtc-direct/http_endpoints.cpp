@@ -32,6 +32,13 @@ bool split_host_port(const std::string &address, std::string &host, guint16 &por
 
 } // namespace
 
+// Refused early from Content-Length, or after reading when the body came
+// chunked (no length to judge by).
+HttpResponse HttpEndpoints::too_large()
+{
+    return HttpResponse::error(413, "request body over " + std::to_string(kMaxBody / 1024) + " KiB");
+}
+
 void respond(SoupServerMessage *msg, const HttpResponse &r)
 {
     SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
@@ -100,7 +107,7 @@ void HttpEndpoints::early(SoupServer *, SoupServerMessage *msg, const char *, GH
 {
     goffset length = soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
     if (length > (goffset)kMaxBody)
-        respond(msg, HttpResponse::error(413, "request body over " + std::to_string(kMaxBody / 1024) + " KiB"));
+        respond(msg, too_large());
 }
 
 void HttpEndpoints::handle(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer self)
@@ -135,7 +142,7 @@ void HttpEndpoints::route(SoupServerMessage *msg, const std::string &method, con
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
     const std::string text = body && body->data ? std::string(body->data, body->length) : "";
     if (text.size() > kMaxBody)
-        return respond(msg, HttpResponse::error(413, "request body over " + std::to_string(kMaxBody / 1024) + " KiB"));
+        return respond(msg, too_large());
     if (!token_.empty() && method != "OPTIONS") {
         const char *auth =
             soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");

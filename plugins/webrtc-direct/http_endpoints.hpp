@@ -51,6 +51,7 @@ public:
 
 private:
     static void handle(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer self);
+    static HttpResponse too_large();
     static void early(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer self);
     void route(SoupServerMessage *msg, const std::string &method, const std::string &path, GHashTable *query);
 
