@@ -146,12 +146,13 @@ void RoomMedia::attach_subscriber(Session &s)
                 continue;
             }
         }
-        if (GstPad *sink = s.add_sender(m))
-            link_subscriber_stream(s, m, sink);
+        guint32 ssrc = 0;
+        if (GstPad *sink = s.add_sender(m, ssrc))
+            link_subscriber_stream(s, m, sink, ssrc);
     }
 }
 
-void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink)
+void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink, guint32 ssrc)
 {
     auto b = std::make_unique<Branch>();
     const std::string tag = s.id() + "_" + std::to_string(counter_++);
@@ -169,7 +170,7 @@ void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad
         pay = make("rtph264pay", "pay_" + tag);
         g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, nullptr);
     }
-    g_object_set(pay, "pt", (guint)m.payload, "mtu", 1200u, nullptr);
+    g_object_set(pay, "pt", (guint)m.payload, "ssrc", ssrc, "mtu", 1200u, nullptr);
     gst_element_link(queue, pay);
     GstPad *pay_src = gst_element_get_static_pad(pay, "src");
     gst_pad_link(pay_src, sink);
@@ -359,6 +360,29 @@ void RoomMedia::add_to_mix(Publisher &p)
             branches_.emplace(id, std::move(b));
 }
 
+namespace {
+// The compositor fails its whole output (GST_FLOW_ERROR, posted by no one
+// but the source upstream, so the gateway stops) on a single buffer without
+// a timestamp; a decoder emits one when a frame's input had none. Such a
+// frame cannot be placed in time anyway: dropped, reported once per stream.
+struct UntimedFrames {
+    RoomMedia::Logger log;
+    std::string stream;
+    std::atomic<bool> reported{false};
+};
+
+GstPadProbeReturn drop_untimed_frame(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (!buf || GST_BUFFER_PTS_IS_VALID(buf))
+        return GST_PAD_PROBE_OK;
+    auto *u = static_cast<UntimedFrames *>(data);
+    if (!u->reported.exchange(true))
+        u->log(u->stream + ": a decoded frame without a timestamp was dropped before the grid");
+    return GST_PAD_PROBE_DROP;
+}
+} // namespace
+
 // Grid layout: decode and convert, the compositor scales to the tile.
 GstElement *RoomMedia::grid_input(const std::string &codec, const std::string &tag, Branch &b)
 {
@@ -368,6 +392,10 @@ GstElement *RoomMedia::grid_input(const std::string &codec, const std::string &t
     gst_element_link(dec, conv);
     b.elements.push_back(dec);
     b.elements.push_back(conv);
+    GstPad *out = gst_element_get_static_pad(conv, "src");
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, drop_untimed_frame, new UntimedFrames{log_, "video " + tag},
+                      [](gpointer u) { delete static_cast<UntimedFrames *>(u); });
+    gst_object_unref(out);
     return conv;
 }
 

@@ -57,7 +57,7 @@ private:
     void add_fanout(const char *kind, const char *caps, GstPad *ghost);
     GstElement *make(const char *factory, const std::string &name = "");
     GstElement *make_capsfilter(const std::string &name, const char *caps);
-    void link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink);
+    void link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink, guint32 ssrc);
     void update_audio_route();          // lock held
     void start_mix(std::unique_lock<std::mutex> &);
     void add_to_mix(Publisher &p);

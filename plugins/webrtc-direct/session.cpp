@@ -15,8 +15,8 @@ GstCaps *rtp_caps(const OfferedMedia &m)
     GstCaps *caps = nullptr;
     if (m.codec == "OPUS")
         caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name",
-                                   G_TYPE_STRING, "OPUS", "clock-rate", G_TYPE_INT, 48000, "payload", G_TYPE_INT,
-                                   m.payload, nullptr);
+                                   G_TYPE_STRING, "OPUS", "clock-rate", G_TYPE_INT, 48000, "encoding-params",
+                                   G_TYPE_STRING, "2", "payload", G_TYPE_INT, m.payload, nullptr); // opus/48000/2 (RFC 7587)
     else
         caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
                                    G_TYPE_STRING, m.codec.c_str(), "clock-rate", G_TYPE_INT, 90000, "payload",
@@ -88,11 +88,15 @@ void Session::configure_ice(const IceSettings &ice)
     }
 }
 
-GstPad *Session::add_sender(const OfferedMedia &m)
+GstPad *Session::add_sender(const OfferedMedia &m, guint32 &ssrc)
 {
     if (m.payload < 0)
         return nullptr;
     GstCaps *caps = rtp_caps(m);
+    // Known before media flows, so that the SDP carries a=ssrc: an SFU
+    // (Janus) drops packets of SSRCs its offer/answer did not announce.
+    ssrc = g_random_int_range(1, G_MAXINT32);
+    gst_caps_set_simple(caps, "ssrc", G_TYPE_UINT, ssrc, nullptr);
     GstPadTemplate *templ = gst_element_get_pad_template(webrtc_, "sink_%u");
     GstPad *pad = gst_element_request_pad(webrtc_, templ, nullptr, caps);
     if (!pad) {

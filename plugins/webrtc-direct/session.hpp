@@ -42,7 +42,8 @@ public:
     // Subscriber: a sink pad of webrtcbin for this m-line, to link a
     // payloader to (before answer()). Publisher: adds a receive-only
     // transceiver for it. nullptr / false when the m-line is unusable.
-    GstPad *add_sender(const OfferedMedia &m);
+    // `ssrc`: what the payloader must send with (announced in the SDP).
+    GstPad *add_sender(const OfferedMedia &m, guint32 &ssrc);
     bool add_receiver(const OfferedMedia &m);
 
     // What the offer asks for, before add_sender / add_receiver.

@@ -1,10 +1,11 @@
 // webrtc-direct: the gateway's own WebRTC leg (webrtcbin, libnice, DTLS-SRTP).
 // signalling = "serve": the node serves a page plus WHIP/WHEP endpoints and
 // every browser that opens it joins the SIP caller directly. "whip" / "whep":
-// the node is the client of a WHIP or WHEP server (`url`, bearer `token`);
-// "janus" comes later.
+// the node is the client of a WHIP or WHEP server (`url`, bearer `token`).
+// "janus": the node joins a Janus videoroom (janus_room.hpp).
 #include "http_client.hpp"
 #include "http_endpoints.hpp"
+#include "janus_room.hpp"
 #include "main_loop.hpp"
 #include "offer.hpp"
 #include "room_media.hpp"
@@ -34,10 +35,13 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::integer("jitter_ms", "40", "jitter buffer of the WebRTC leg, in ms"),
     mediagw::prop::integer("max_participants", "16", "serve mode: sessions beyond this get 503"),
     mediagw::prop::string("url", "", "whip/whep/janus: the server URL"),
-    mediagw::prop::string("token", "", "bearer token: sent by the whip/whep clients, required by serve's endpoints",
+    mediagw::prop::string("token", "",
+                          "bearer token: sent by the whip/whep clients, required by serve's endpoints; janus: "
+                          "the API token",
                           mediagw::prop::secret),
     mediagw::prop::string("room", "", "janus: room id"),
     mediagw::prop::string("pin", "", "janus: room PIN", mediagw::prop::secret),
+    mediagw::prop::string("display", "SIP caller", "janus: the gateway's display name in the room"),
     mediagw::prop::node("ice", "ice-servers", "a turn node giving STUN/TURN servers"),
     mediagw::prop::choice("video_layout", "speaker|grid", "speaker",
                           "what the caller sees of several browsers: the active speaker's video passed through, "
@@ -83,11 +87,11 @@ class WebrtcDirect : public mediagw::Node {
 public:
     explicit WebrtcDirect(const mgw_node_init *init) : Node(init)
     {
-        if (str("signalling") == "janus")
-            throw mediagw::Error("signalling = \"janus\" is not implemented yet (issue #6); serve, whip and whep are");
         client_ = str("signalling") != "serve";
         if (client_ && str("url").empty())
             throw mediagw::Error("url: signalling = \"" + str("signalling") + "\" needs the server's URL");
+        if (str("signalling") == "janus" && str("room").empty())
+            throw mediagw::Error("room: signalling = \"janus\" needs the videoroom's id");
         ice_.addresses = list("ice_addresses");
         if (ice_.addresses.empty())
             ice_.addresses = default_ice_addresses(str("listen").substr(0, str("listen").rfind(':')));
@@ -107,6 +111,8 @@ public:
 
     bool start(std::string &error) override
     {
+        if (str("signalling") == "janus")
+            return start_janus(error);
         if (client_)
             return start_client(error);
         http_ = std::make_unique<HttpEndpoints>(HttpEndpoints::Handlers{
@@ -127,6 +133,12 @@ public:
 
     void stop() override
     {
+        if (janus_) {
+            // Destroying the Janus session ends every handle (bounded by the
+            // API's timeout), then the sessions here end.
+            janus_->leave([this] { finish_stop(); });
+            return;
+        }
         if (client_ && resource_) {
             // DELETE first (bounded by the HTTP timeout), then end the session.
             resource_->remove([this] {
@@ -178,34 +190,13 @@ private:
         if (sessions_.size() >= (size_t)integer("max_participants"))
             return reply(HttpResponse::error(503, "room full (max_participants = " +
                                                       std::to_string(integer("max_participants")) + ")"));
-        const bool publisher = endpoint == "whip";
-        std::vector<std::string> video_pref{"VP8", "H264"};
-        if (media_->input_video_codec() == "H264")
-            std::swap(video_pref[0], video_pref[1]);
-        Offer offer;
+        const std::string who = participant.empty() ? "p" + std::to_string(next_id_ + 1) : participant.substr(0, 64);
+        int status = 0;
         std::string error;
-        if (!parse_offer(offer_sdp, video_pref, offer, error))
-            return reply(HttpResponse::error(400, "bad SDP offer: " + error));
-        const std::string id = std::to_string(++next_id_);
-        const std::string who = participant.empty() ? "p" + id : participant.substr(0, 64);
-        IceSettings ice = ice_;
-        if (!add_ice_servers(ice))
-            return reply(HttpResponse::error(503, "the ice node '" + str("ice") + "' gave no servers"));
-        std::shared_ptr<Session> s;
-        try {
-            s = Session::create(bin(), publisher ? Session::Role::Publisher : Session::Role::Subscriber, id, who,
-                                ice, callbacks());
-        } catch (const std::exception &e) {
-            return reply(HttpResponse::error(500, e.what()));
-        }
-        sessions_[id] = s;
-        s->set_offer(offer);
-        if (publisher) {
-            for (const auto &m : offer.media)
-                s->add_receiver(m);
-        } else {
-            media_->attach_subscriber(*s);
-        }
+        auto s = answering_session(endpoint == "whip", who, offer_sdp, status, error);
+        if (!s)
+            return reply(HttpResponse::error(status, error));
+        const std::string id = s->id();
         Pending &p = pending_[id];
         p.reply = std::move(reply);
         using Context = std::pair<WebrtcDirect *, std::string>;
@@ -217,8 +208,112 @@ private:
                 return G_SOURCE_REMOVE;
             },
             new Context(this, id), [](gpointer data) { delete static_cast<Context *>(data); });
-        s->answer(offer_sdp);
         log(MGW_LOG_INFO, "%s session %s for participant %s: answering", endpoint.c_str(), id.c_str(), who.c_str());
+    }
+
+    // A session answering `offer_sdp`: the peer publishes to us (a WHIP
+    // browser, a Janus feed) or receives the caller (a WHEP browser). Its
+    // answer comes to callbacks().local_sdp. nullptr with an HTTP-like
+    // status and a reason when the offer or the ICE servers are unusable.
+    std::shared_ptr<Session> answering_session(bool peer_publishes, const std::string &who,
+                                               const std::string &offer_sdp, int &status, std::string &error)
+    {
+        std::vector<std::string> video_pref{"VP8", "H264"};
+        if (media_->input_video_codec() == "H264")
+            std::swap(video_pref[0], video_pref[1]);
+        Offer offer;
+        if (!parse_offer(offer_sdp, video_pref, offer, error)) {
+            status = 400;
+            error = "bad SDP offer: " + error;
+            return nullptr;
+        }
+        IceSettings ice = ice_;
+        if (!add_ice_servers(ice)) {
+            status = 503;
+            error = "the ice node '" + str("ice") + "' gave no servers";
+            return nullptr;
+        }
+        std::shared_ptr<Session> s;
+        try {
+            s = Session::create(bin(), peer_publishes ? Session::Role::Publisher : Session::Role::Subscriber,
+                                std::to_string(++next_id_), who, ice, callbacks());
+        } catch (const std::exception &e) {
+            status = 500;
+            error = e.what();
+            return nullptr;
+        }
+        sessions_[s->id()] = s;
+        s->set_offer(offer);
+        if (peer_publishes) {
+            for (const auto &m : offer.media)
+                s->add_receiver(m);
+        } else {
+            media_->attach_subscriber(*s);
+        }
+        s->answer(offer_sdp);
+        return s;
+    }
+
+    // signalling = "janus": our feed publishes the caller's media into the
+    // videoroom; every other publisher's feed comes in like a WHIP browser.
+    bool start_janus(std::string &error)
+    {
+        JanusRoom::Host host;
+        host.log = [this](const std::string &m) { log(MGW_LOG_INFO, "%s", m.c_str()); };
+        host.start_publishing = [this]() -> std::shared_ptr<Session> {
+            IceSettings ice = ice_;
+            if (!add_ice_servers(ice)) {
+                janus_failed("the ice node '" + str("ice") + "' gave no servers");
+                return nullptr;
+            }
+            Offer ours;
+            ours.media.push_back({"audio", "0", 111, "OPUS", "", false});
+            ours.media.push_back({"video", "1", 96, media_->input_video_codec() == "H264" ? "H264" : "VP8", "", false});
+            std::shared_ptr<Session> s;
+            try {
+                s = Session::create(bin(), Session::Role::Subscriber, std::to_string(++next_id_), str("display"),
+                                    ice, callbacks());
+            } catch (const std::exception &e) {
+                janus_failed(e.what());
+                return nullptr;
+            }
+            s->set_offer(ours);
+            media_->attach_subscriber(*s); // fed once connected, as in serve mode
+            sessions_[s->id()] = s;
+            s->start_offer();
+            return s;
+        };
+        host.start_receiving = [this](const std::string &who, const std::string &offer_sdp, std::string &error) {
+            int status = 0;
+            return answering_session(true, who, offer_sdp, status, error);
+        };
+        host.feed_gone = [this](Session &s, const std::string &reason) { end_session(s.id(), reason); };
+        host.joined = [this] {
+            emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, str("url").c_str(), "room", G_TYPE_STRING,
+                                   str("room").c_str(), nullptr));
+        };
+        host.failed = [this](const std::string &reason) { janus_failed(reason); };
+        try {
+            janus_ = std::make_unique<JanusRoom>(
+                JanusRoom::Settings{str("url"), str("token"), str("room"), str("pin"), str("display")},
+                std::move(host));
+        } catch (const std::exception &e) {
+            error = e.what();
+            return false;
+        }
+        log(MGW_LOG_INFO, "joining Janus room %s at %s as '%s'", str("room").c_str(), str("url").c_str(),
+            str("display").c_str());
+        janus_->join();
+        return true;
+    }
+
+    // The room is lost for the gateway (refused, destroyed, Janus gone, our
+    // feed failed): every session ends; the pipeline decides about the call.
+    void janus_failed(const std::string &reason)
+    {
+        log(MGW_LOG_WARNING, "janus room %s: %s", str("room").c_str(), reason.c_str());
+        emit(gst_structure_new("room.failed", "reason", G_TYPE_STRING, reason.c_str(), nullptr));
+        close_all(reason);
     }
 
     // Client modes: one session with the server. whip: we send the node's
@@ -275,6 +370,8 @@ private:
 
     void room_failed(Session &s, const std::string &reason)
     {
+        if (janus_ && janus_->is_our_feed(s))
+            return janus_failed("our feed failed: " + reason);
         log(MGW_LOG_WARNING, "session %s (participant %s): %s", s.id().c_str(), s.participant().c_str(),
             reason.c_str());
         emit(gst_structure_new("room.failed", "reason", G_TYPE_STRING, reason.c_str(), "participant", G_TYPE_STRING,
@@ -286,6 +383,8 @@ private:
     {
         Session::Callbacks cb;
         cb.local_sdp = [this](Session &s, const std::string &sdp) {
+            if (janus_)
+                return janus_->local_sdp(s, sdp);
             if (client_)
                 return client_offer_ready(s, sdp);
             auto it = pending_.find(s.id());
@@ -301,11 +400,14 @@ private:
         cb.failed = [this](Session &s, const std::string &reason) {
             if (pending_.count(s.id())) // TURN trouble is a gateway-side failure, the rest the offer's
                 return answer_failed(s.id(), reason.rfind("TURN", 0) == 0 ? 502 : 400, reason);
+            if (janus_ && !janus_->is_our_feed(s)) // one feed lost, the room goes on
+                return end_session(s.id(), reason);
             room_failed(s, reason);
         };
         cb.connected = [this](Session &s) {
             log(MGW_LOG_INFO, "session %s (participant %s) connected", s.id().c_str(), s.participant().c_str());
-            if (joined_.insert(s.participant()).second)
+            const bool our_feed = janus_ && janus_->is_our_feed(s);
+            if (!our_feed && joined_.insert(s.participant()).second)
                 emit(gst_structure_new("participant.joined", "participant", G_TYPE_STRING, s.participant().c_str(),
                                        "participants", G_TYPE_INT, (int)joined_.size(), nullptr));
             if (s.role() == Session::Role::Subscriber) {
@@ -455,6 +557,7 @@ private:
     std::unique_ptr<RoomMedia> media_;
     std::unique_ptr<HttpEndpoints> http_;         // serve mode
     std::unique_ptr<SessionResource> resource_;   // whip / whep client modes
+    std::unique_ptr<JanusRoom> janus_;            // janus mode
     std::map<std::string, std::shared_ptr<Session>> sessions_;
     std::map<std::string, Pending> pending_;
     std::set<std::string> joined_;

@@ -1,0 +1,307 @@
+#include "janus_api.hpp"
+
+#include <cstring>
+
+namespace webrtcdirect {
+
+namespace {
+
+using Reply = std::function<void(GBytes *body, const std::string &error)>;
+
+struct Pending {
+    SoupMessage *msg;
+    Reply reply;
+    std::weak_ptr<int> owner;
+};
+
+void on_http_reply(GObject *source, GAsyncResult *result, gpointer data)
+{
+    std::unique_ptr<Pending> p(static_cast<Pending *>(data));
+    GError *error = nullptr;
+    GBytes *body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
+    const guint status = soup_message_get_status(p->msg);
+    std::string why;
+    if (error) {
+        why = std::string("no answer from Janus: ") + error->message;
+        g_error_free(error);
+    } else if (status != 200) {
+        const char *phrase = soup_message_get_reason_phrase(p->msg);
+        why = "HTTP " + std::to_string(status) + " " + (phrase ? phrase : "");
+    }
+    g_object_unref(p->msg);
+    if (p->owner.lock()) // else the API object is gone (its requests were cancelled)
+        p->reply(why.empty() ? body : nullptr, why);
+    if (body)
+        g_bytes_unref(body);
+}
+
+std::string member_string(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return "";
+    JsonNode *n = json_object_get_member(o, name);
+    if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+        return json_node_get_string(n);
+    if (JSON_NODE_HOLDS_VALUE(n))
+        return std::to_string(json_node_get_int(n));
+    return "";
+}
+
+JsonObject *member_object(JsonObject *o, const char *name)
+{
+    return o && json_object_has_member(o, name) && JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, name))
+               ? json_object_get_object_member(o, name)
+               : nullptr;
+}
+
+// "Janus error 458: No such session 123", or the plugin's own error.
+std::string error_of(JsonObject *root)
+{
+    if (JsonObject *e = member_object(root, "error"))
+        return "Janus error " + member_string(e, "code") + ": " + member_string(e, "reason");
+    JsonObject *data = member_object(member_object(root, "plugindata"), "data");
+    if (data && json_object_has_member(data, "error_code"))
+        return "Janus error " + member_string(data, "error_code") + ": " + member_string(data, "error");
+    return "";
+}
+
+} // namespace
+
+JanusApi::JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, guint timeout_s)
+    : url_(std::move(url)), token_(std::move(token)), on_event_(std::move(on_event)), on_lost_(std::move(on_lost)),
+      soup_(soup_session_new_with_options("timeout", timeout_s, "user-agent", "mediagw", nullptr)),
+      poll_soup_(soup_session_new_with_options("timeout", 45u, "user-agent", "mediagw", nullptr)),
+      cancel_(g_cancellable_new())
+{
+    while (!url_.empty() && url_.back() == '/')
+        url_.pop_back();
+}
+
+JanusApi::~JanusApi()
+{
+    for (guint timer : {keepalive_timer_, retry_timer_})
+        if (timer)
+            g_source_remove(timer);
+    alive_.reset();
+    g_cancellable_cancel(cancel_);
+    g_object_unref(cancel_);
+    g_object_unref(soup_);
+    g_object_unref(poll_soup_);
+}
+
+// `b` is inside an open object: the transaction (and token) close it.
+void JanusApi::request(const std::string &path, JsonBuilder *b, Done done)
+{
+    json_builder_set_member_name(b, "transaction");
+    json_builder_add_string_value(b, ("mgw" + std::to_string(++transaction_)).c_str());
+    if (!token_.empty()) {
+        json_builder_set_member_name(b, "token");
+        json_builder_add_string_value(b, token_.c_str());
+    }
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    g_object_unref(b);
+    gchar *text = json_to_string(root, FALSE);
+    const gsize size = strlen(text);
+    json_node_unref(root);
+
+    SoupMessage *msg = soup_message_new("POST", (url_ + path).c_str());
+    if (!msg) {
+        g_free(text);
+        done(nullptr, "not a valid URL: " + url_ + path);
+        return;
+    }
+    GBytes *bytes = g_bytes_new_take(text, size);
+    soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+    g_bytes_unref(bytes);
+    auto reply = [done = std::move(done)](GBytes *body, const std::string &error) {
+        if (!error.empty())
+            return done(nullptr, error);
+        g_autoptr(JsonParser) parser = json_parser_new();
+        gsize n = 0;
+        const char *data = static_cast<const char *>(g_bytes_get_data(body, &n));
+        if (!json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+            return done(nullptr, "Janus answered something that is not a JSON object");
+        JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+        if (std::string e = error_of(root); !e.empty())
+            return done(nullptr, e);
+        JsonObject *out = member_object(member_object(root, "plugindata"), "data");
+        if (!out)
+            out = member_object(root, "data");
+        done(out ? out : root, "");
+    };
+    soup_session_send_and_read_async(soup_, msg, G_PRIORITY_DEFAULT, cancel_, on_http_reply,
+                                     new Pending{msg, std::move(reply), alive_});
+}
+
+void JanusApi::create(std::function<void(const std::string &error)> done)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "janus");
+    json_builder_add_string_value(b, "create");
+    request("", b, [this, done = std::move(done)](JsonObject *data, const std::string &error) {
+        if (!error.empty())
+            return done(error);
+        session_id_ = json_object_has_member(data, "id") ? (guint64)json_object_get_int_member(data, "id") : 0;
+        if (!session_id_)
+            return done("Janus created no session (no data.id in its answer)");
+        keepalive_timer_ = g_timeout_add_seconds(25, &JanusApi::keepalive, this);
+        poll();
+        done("");
+    });
+}
+
+void JanusApi::attach(const char *plugin, std::function<void(guint64, const std::string &)> done)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "janus");
+    json_builder_add_string_value(b, "attach");
+    json_builder_set_member_name(b, "plugin");
+    json_builder_add_string_value(b, plugin);
+    request("/" + std::to_string(session_id_), b, [done = std::move(done)](JsonObject *data, const std::string &e) {
+        guint64 id = e.empty() && json_object_has_member(data, "id") ? json_object_get_int_member(data, "id") : 0;
+        done(id, e.empty() && !id ? "Janus attached no handle (no data.id)" : e);
+    });
+}
+
+void JanusApi::message(guint64 handle, JsonNode *body, Done done, const std::string &jsep_type,
+                       const std::string &jsep_sdp)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "janus");
+    json_builder_add_string_value(b, "message");
+    json_builder_set_member_name(b, "body");
+    json_builder_add_value(b, body);
+    if (!jsep_type.empty()) {
+        json_builder_set_member_name(b, "jsep");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "type");
+        json_builder_add_string_value(b, jsep_type.c_str());
+        json_builder_set_member_name(b, "sdp");
+        json_builder_add_string_value(b, jsep_sdp.c_str());
+        json_builder_set_member_name(b, "trickle");
+        json_builder_add_boolean_value(b, FALSE); // our SDP carries every candidate
+        json_builder_end_object(b);
+    }
+    request("/" + std::to_string(session_id_) + "/" + std::to_string(handle), b, std::move(done));
+}
+
+void JanusApi::detach(guint64 handle)
+{
+    if (!session_id_)
+        return;
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "janus");
+    json_builder_add_string_value(b, "detach");
+    request("/" + std::to_string(session_id_) + "/" + std::to_string(handle), b, [](JsonObject *, auto &) {});
+}
+
+void JanusApi::destroy(std::function<void()> done)
+{
+    if (keepalive_timer_)
+        g_source_remove(keepalive_timer_);
+    keepalive_timer_ = 0;
+    if (!session_id_)
+        return done();
+    const guint64 id = session_id_;
+    session_id_ = 0; // the poll's answer, if any, is ignored from now on
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "janus");
+    json_builder_add_string_value(b, "destroy");
+    request("/" + std::to_string(id), b, [done = std::move(done)](JsonObject *, auto &) { done(); });
+}
+
+gboolean JanusApi::keepalive(gpointer self)
+{
+    auto *api = static_cast<JanusApi *>(self);
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "janus");
+    json_builder_add_string_value(b, "keepalive");
+    api->request("/" + std::to_string(api->session_id_), b, [](JsonObject *, auto &) {});
+    return G_SOURCE_CONTINUE;
+}
+
+// Janus holds the GET up to 30 s and answers with up to maxev events (an
+// array) or a keepalive; the next poll starts as soon as one returns.
+void JanusApi::poll()
+{
+    if (!session_id_)
+        return;
+    std::string url = url_ + "/" + std::to_string(session_id_) + "?maxev=10";
+    if (!token_.empty()) {
+        gchar *escaped = g_uri_escape_string(token_.c_str(), nullptr, FALSE);
+        url += std::string("&token=") + escaped;
+        g_free(escaped);
+    }
+    SoupMessage *msg = soup_message_new("GET", url.c_str());
+    auto reply = [this, polled = session_id_](GBytes *body, const std::string &error) {
+        if (polled == session_id_)
+            on_poll_reply(body, error);
+    };
+    soup_session_send_and_read_async(poll_soup_, msg, G_PRIORITY_DEFAULT, cancel_, on_http_reply,
+                                     new Pending{msg, std::move(reply), alive_});
+}
+
+void JanusApi::on_poll_reply(GBytes *body, const std::string &error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    gsize n = 0;
+    const char *data = body ? static_cast<const char *>(g_bytes_get_data(body, &n)) : nullptr;
+    if (!error.empty() || !json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr)) {
+        // A restarting proxy or a dropped connection: retry a few times.
+        if (++poll_failures_ >= 3)
+            return on_lost_("lost the Janus event stream: " + (error.empty() ? "unreadable JSON" : error));
+        retry_timer_ = g_timeout_add_seconds(1, [](gpointer p) {
+            static_cast<JanusApi *>(p)->retry_timer_ = 0;
+            static_cast<JanusApi *>(p)->poll();
+            return G_SOURCE_REMOVE;
+        }, this);
+        return;
+    }
+    poll_failures_ = 0;
+    std::weak_ptr<int> alive = alive_; // an event handler may destroy this object
+    JsonNode *root = json_parser_get_root(parser);
+    if (JSON_NODE_HOLDS_ARRAY(root)) {
+        JsonArray *events = json_node_get_array(root);
+        for (guint i = 0; i < json_array_get_length(events); ++i)
+            if (JSON_NODE_HOLDS_OBJECT(json_array_get_element(events, i))) {
+                dispatch(json_array_get_object_element(events, i));
+                if (!alive.lock())
+                    return;
+            }
+    } else if (JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonObject *o = json_node_get_object(root);
+        if (member_string(o, "janus") == "error") // 458: the session expired or was destroyed
+            return on_lost_(error_of(o));
+        dispatch(o);
+        if (!alive.lock())
+            return;
+    }
+    if (session_id_) // an event handler may have destroyed the session
+        poll();
+}
+
+void JanusApi::dispatch(JsonObject *o)
+{
+    JanusEvent e;
+    e.type = member_string(o, "janus");
+    if (e.type == "keepalive" || e.type == "ack")
+        return;
+    e.handle = json_object_has_member(o, "sender") ? (guint64)json_object_get_int_member(o, "sender") : 0;
+    e.data = member_object(member_object(o, "plugindata"), "data");
+    if (JsonObject *jsep = member_object(o, "jsep")) {
+        e.jsep_type = member_string(jsep, "type");
+        e.jsep_sdp = member_string(jsep, "sdp");
+    }
+    e.reason = member_string(o, "reason");
+    on_event_(e);
+}
+
+} // namespace webrtcdirect

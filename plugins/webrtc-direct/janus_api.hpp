@@ -1,0 +1,74 @@
+// Janus Gateway's HTTP API, client side (libsoup 3 on the main loop, JSON
+// with json-glib): one Janus session, its plugin handles, requests, and the
+// long-poll that brings their asynchronous events. Nothing here knows about
+// the videoroom; janus_room does.
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace webrtcdirect {
+
+struct JanusEvent {
+    guint64 handle = 0;             // "sender"; 0 for session-level events
+    std::string type;               // "event", "webrtcup", "hangup", "media", "detached", ...
+    JsonObject *data = nullptr;     // plugindata.data, if any (valid during the callback)
+    std::string jsep_type, jsep_sdp; // an offer or answer riding on the event
+    std::string reason;             // of a hangup
+};
+
+class JanusApi {
+public:
+    // `error`: empty on success. Failures read "HTTP 404 Not Found",
+    // "Janus error 458: No such session ...", "no answer from Janus: ...".
+    using Done = std::function<void(JsonObject *reply, const std::string &error)>;
+    using EventHandler = std::function<void(const JanusEvent &)>;
+    using LostHandler = std::function<void(const std::string &reason)>;
+
+    // `url`: the API root, e.g. http://janus.example.org:8088/janus; `token`:
+    // Janus' API token (token_auth), sent in every request when set.
+    JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, guint timeout_s = 10);
+    ~JanusApi();
+    JanusApi(const JanusApi &) = delete;
+    JanusApi &operator=(const JanusApi &) = delete;
+
+    // Creates the Janus session and starts polling its events.
+    void create(std::function<void(const std::string &error)> done);
+    void attach(const char *plugin, std::function<void(guint64 handle, const std::string &error)> done);
+    // A plugin message: `body` is taken; a JSEP offer/answer rides along when
+    // `jsep_type` is set. `done` gets the synchronous reply: "ack" (the
+    // plugin answers by event) or "success" with plugindata.data.
+    void message(guint64 handle, JsonNode *body, Done done, const std::string &jsep_type = "",
+                 const std::string &jsep_sdp = "");
+    void detach(guint64 handle);
+    // Destroys the Janus session (every handle with it); `done` runs once
+    // Janus answered or the request failed. Polling stops at once.
+    void destroy(std::function<void()> done);
+
+    const std::string &url() const { return url_; }
+    bool has_session() const { return session_id_ != 0; }
+
+private:
+    void request(const std::string &path, JsonBuilder *b, Done done);
+    void poll();
+    void on_poll_reply(GBytes *body, const std::string &error);
+    void dispatch(JsonObject *event);
+    static gboolean keepalive(gpointer self);
+
+    std::string url_, token_;
+    EventHandler on_event_;
+    LostHandler on_lost_;
+    SoupSession *soup_, *poll_soup_;   // requests; the long-poll (Janus holds it up to 30 s)
+    GCancellable *cancel_;
+    guint64 session_id_ = 0;
+    guint keepalive_timer_ = 0, retry_timer_ = 0;
+    int poll_failures_ = 0;
+    unsigned transaction_ = 0;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+} // namespace webrtcdirect
