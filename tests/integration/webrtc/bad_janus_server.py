@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""webrtc-direct's Janus mode against a Janus API that misbehaves (a small
+HTTP server of this test speaking just enough of Janus' HTTP API): not JSON,
+HTTP 500, no answer at all, a join refused by the videoroom (wrong PIN), and
+an SDP answer that is garbage. Each time the gateway reports room.failed with
+a reason that says what happened, within bounded waits (5 s per request, 10 s
+to join), keeps running, and stops cleanly - destroying the Janus session it
+created.
+"""
+import http.server
+import json
+import os
+import queue
+import sys
+import threading
+import time
+import urllib.parse
+
+import mgwtest
+import whip_whep_client as wwc
+
+SESSION, HANDLE, FEED = 4242, 77, 99
+events = {}       # case -> queue of events for the long-poll
+destroyed = set()  # cases whose session the gateway destroyed
+
+
+def plugin_event(data, jsep=None):
+    e = {"janus": "event", "sender": HANDLE, "plugindata": {"plugin": "janus.plugin.videoroom", "data": data}}
+    if jsep:
+        e["jsep"] = jsep
+    return e
+
+
+class Janus(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        case = self.path.split("/")[1]
+        msg = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        kind, tx = msg.get("janus"), msg.get("transaction")
+        if case == "garbage":
+            return self.reply(200, b"<html>this is not Janus</html>")
+        if case == "error":
+            return self.reply(500, b"Janus exploded")
+        if case == "slow":
+            time.sleep(15)
+            return
+        if kind == "create":
+            return self.reply(200, {"janus": "success", "transaction": tx, "data": {"id": SESSION}})
+        if kind == "attach":
+            return self.reply(200, {"janus": "success", "transaction": tx, "data": {"id": HANDLE}})
+        if kind == "destroy":
+            destroyed.add(case)
+            return self.reply(200, {"janus": "success", "transaction": tx})
+        if kind == "message":
+            request = msg.get("body", {}).get("request")
+            if request == "join" and case == "refuse":
+                events[case].put(plugin_event({"videoroom": "event", "error_code": 433,
+                                               "error": "Unauthorized (wrong pin)"}))
+            elif request == "join":
+                events[case].put(plugin_event({"videoroom": "joined", "room": 1234, "id": FEED,
+                                               "private_id": 1, "publishers": []}))
+            elif request == "publish":
+                events[case].put(plugin_event({"videoroom": "event", "configured": "ok"},
+                                              {"type": "answer", "sdp": "v=0\r\nthis is not an answer\r\n"}))
+            return self.reply(200, {"janus": "ack", "transaction": tx})
+        return self.reply(200, {"janus": "success", "transaction": tx})
+
+    def do_GET(self):  # the long-poll: queued events, else a keepalive after a while
+        case = urllib.parse.urlparse(self.path).path.split("/")[1]
+        try:
+            return self.reply(200, [events[case].get(timeout=2)])
+        except queue.Empty:
+            return self.reply(200, {"janus": "keepalive"})
+
+
+def main():
+    check = mgwtest.check
+    with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
+        port = mgwtest.free_port()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Janus)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # The event log escapes spaces ("\\ "): \W+ stands for one.
+        cases = [("garbage", r"not\W+a\W+JSON\W+object"), ("error", r"HTTP\W+500"),
+                 ("slow", r"no\W+answer\W+from\W+Janus"), ("refuse", r"refused\W+to\W+join.*433.*wrong\W+pin"),
+                 ("sdp", r"our\W+feed\W+failed.*answer\W+was\W+refused")]
+        clients = []
+        for case, _ in cases:
+            events[case] = queue.Queue()
+            env = {"MODE": "janus", "URL": f"http://127.0.0.1:{port}/{case}/janus", "ROOM": "1234",
+                   "WAV": os.path.join(wd, case + ".wav"), "COUNT_REPORT": os.path.join(wd, case + ".json")}
+            clients.append(wwc.start(procs, case, "client.toml", env, r"joining Janus room 1234"))
+        t0 = time.monotonic()
+        for (case, reason), p in zip(cases, clients):
+            ok = procs.wait_for_output(p, r"room\.failed, reason=\(string\)\".*(" + reason + ")", 20)
+            line = [l for l in procs.output(p).splitlines() if "room.failed" in l]
+            check(ok, f"{case}: room.failed naming the problem ({line[-1][-160:] if line else 'none'})")
+        check(time.monotonic() - t0 < 20, f"every failure within a bounded wait ({time.monotonic() - t0:.1f} s)")
+        for (case, _), p in zip(cases, clients):
+            check(p.poll() is None, f"{case}: the gateway is still running")
+            check(procs.stop(p) == 0, f"{case}: the gateway stops cleanly")
+        for case in ("refuse", "sdp"):
+            check(case in destroyed, f"{case}: the gateway destroyed its Janus session when it stopped")
+        server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
