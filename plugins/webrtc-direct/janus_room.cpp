@@ -165,8 +165,14 @@ void JanusRoom::subscribe(JsonArray *publishers)
     for (guint i = 0; i < json_array_get_length(publishers); ++i) {
         JsonObject *p = json_array_get_object_element(publishers, i);
         const guint64 feed = id_of(p, "id");
-        if (feed && feed != our_id_ && !feeds_.count(feed))
-            subscribe(feed, text(p, "display"));
+        if (!feed || feed == our_id_ || feeds_.count(feed))
+            continue;
+        if (feeds_.size() >= settings_.max_feeds) {
+            host_.log("janus: feed " + std::to_string(feed) + " not received: already " +
+                      std::to_string(feeds_.size()) + " (max_participants)");
+            continue;
+        }
+        subscribe(feed, text(p, "display"));
     }
 }
 
@@ -181,8 +187,13 @@ void JanusRoom::subscribe(guint64 feed, const std::string &display)
     host_.log("janus: subscribing to feed " + std::to_string(feed) + " (" + participant + ")");
     std::weak_ptr<int> alive = alive_;
     api_->attach(videoroom, [this, alive, feed](guint64 handle, const std::string &error) {
-        if (!alive.lock() || !feeds_.count(feed))
+        if (!alive.lock())
             return;
+        if (!feeds_.count(feed)) { // it left while we attached
+            if (handle)
+                api_->detach(handle);
+            return;
+        }
         if (!error.empty()) {
             host_.log("janus: cannot subscribe to feed " + std::to_string(feed) + ": " + error);
             feeds_.erase(feed);

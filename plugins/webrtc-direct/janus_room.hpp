@@ -19,6 +19,7 @@ class JanusRoom {
 public:
     struct Settings {
         std::string url, token, room, pin, display;
+        size_t max_feeds = 16; // feeds received at most
     };
     struct Host {
         std::function<void(const std::string &)> log;

@@ -33,7 +33,8 @@ constexpr mgw_property_spec properties[] = {
                         "local addresses for ICE host candidates; default: the listen address when it is a "
                         "specific one (on loopback: loopback plus this machine's interfaces), else every interface"),
     mediagw::prop::integer("jitter_ms", "40", "jitter buffer of the WebRTC leg, in ms"),
-    mediagw::prop::integer("max_participants", "16", "serve mode: sessions beyond this get 503"),
+    mediagw::prop::integer("max_participants", "16",
+                           "serve mode: sessions beyond this get 503; janus: feeds received at most"),
     mediagw::prop::string("url", "", "whip/whep/janus: the server URL"),
     mediagw::prop::string("token", "",
                           "bearer token: sent by the whip/whep clients, required by serve's endpoints; janus: "
@@ -295,7 +296,8 @@ private:
         host.failed = [this](const std::string &reason) { janus_failed(reason); };
         try {
             janus_ = std::make_unique<JanusRoom>(
-                JanusRoom::Settings{str("url"), str("token"), str("room"), str("pin"), str("display")},
+                JanusRoom::Settings{str("url"), str("token"), str("room"), str("pin"), str("display"),
+                                    (size_t)integer("max_participants")},
                 std::move(host));
         } catch (const std::exception &e) {
             error = e.what();
@@ -497,7 +499,7 @@ private:
                                    "reason", G_TYPE_STRING, reason.c_str(), "participants", G_TYPE_INT,
                                    (int)joined_.size(), nullptr));
             if (joined_.empty() && !closing_)
-                emit(gst_structure_new("room.empty", "reason", G_TYPE_STRING, "the last browser left", nullptr));
+                emit(gst_structure_new("room.empty", "reason", G_TYPE_STRING, "the last participant left", nullptr));
         }
     }
 
