@@ -141,10 +141,16 @@ void JanusApi::create(std::function<void(const std::string &error)> done)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "janus");
     json_builder_add_string_value(b, "create");
+    creating_ = true;
     request("", b, [this, done = std::move(done)](JsonObject *data, const std::string &error) {
+        creating_ = false;
+        session_id_ = error.empty() && json_object_has_member(data, "id")
+                          ? (guint64)json_object_get_int_member(data, "id")
+                          : 0;
+        if (destroying_) // destroy() came while creating: this session must not outlive us
+            return destroy(std::move(after_create_));
         if (!error.empty())
             return done(error);
-        session_id_ = json_object_has_member(data, "id") ? (guint64)json_object_get_int_member(data, "id") : 0;
         if (!session_id_)
             return done("Janus created no session (no data.id in its answer)");
         keepalive_timer_ = g_timeout_add_seconds(25, &JanusApi::keepalive, this);
@@ -203,6 +209,11 @@ void JanusApi::detach(guint64 handle)
 
 void JanusApi::destroy(std::function<void()> done)
 {
+    destroying_ = true;
+    if (creating_) { // bounded by the request timeout
+        after_create_ = std::move(done);
+        return;
+    }
     if (keepalive_timer_)
         g_source_remove(keepalive_timer_);
     keepalive_timer_ = 0;

@@ -46,7 +46,8 @@ public:
                  const std::string &jsep_sdp = "");
     void detach(guint64 handle);
     // Destroys the Janus session (every handle with it); `done` runs once
-    // Janus answered or the request failed. Polling stops at once.
+    // Janus answered or the request failed (a session still being created
+    // is waited for, then destroyed). Polling stops at once.
     void destroy(std::function<void()> done);
 
     const std::string &url() const { return url_; }
@@ -67,6 +68,8 @@ private:
     guint64 session_id_ = 0;
     guint keepalive_timer_ = 0, retry_timer_ = 0;
     int poll_failures_ = 0;
+    bool creating_ = false, destroying_ = false;
+    std::function<void()> after_create_; // destroy() waiting for the session being created
     unsigned transaction_ = 0;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

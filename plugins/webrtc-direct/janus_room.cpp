@@ -93,16 +93,21 @@ void JanusRoom::join()
                    room->settings_.room);
         return G_SOURCE_REMOVE;
     }, this);
+    // Each step checks failed_: leave() may come while a request is out.
     api_->create([this](const std::string &error) {
+        if (failed_)
+            return;
         if (!error.empty())
             return fail("cannot create a Janus session at " + settings_.url + ": " + error);
         api_->attach(videoroom, [this](guint64 handle, const std::string &error) {
+            if (failed_)
+                return;
             if (!error.empty())
                 return fail("cannot attach to the videoroom plugin: " + error);
             publisher_handle_ = handle;
             api_->message(handle, request("join", {{"ptype", "publisher"}, {"display", settings_.display}}),
                           [this](JsonObject *, const std::string &error) {
-                              if (!error.empty())
+                              if (!failed_ && !error.empty())
                                   fail("Janus refused to join room " + settings_.room + ": " + error);
                           });
         });

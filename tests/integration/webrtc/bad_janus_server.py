@@ -5,7 +5,8 @@ HTTP 500, no answer at all, a join refused by the videoroom (wrong PIN), and
 an SDP answer that is garbage. Each time the gateway reports room.failed with
 a reason that says what happened, within bounded waits (5 s per request, 10 s
 to join), keeps running, and stops cleanly - destroying the Janus session it
-created.
+created. A gateway stopped while Janus is still creating its session waits
+for it (bounded) and destroys it: no session is left behind.
 """
 import http.server
 import json
@@ -54,6 +55,8 @@ class Janus(http.server.BaseHTTPRequestHandler):
         if case == "slow":
             time.sleep(15)
             return
+        if kind == "create" and case == "late":
+            time.sleep(2)
         if kind == "create":
             return self.reply(200, {"janus": "success", "transaction": tx, "data": {"id": SESSION}})
         if kind == "attach":
@@ -111,6 +114,15 @@ def main():
             check(procs.stop(p) == 0, f"{case}: the gateway stops cleanly")
         for case in ("refuse", "sdp"):
             check(case in destroyed, f"{case}: the gateway destroyed its Janus session when it stopped")
+
+        events["late"] = queue.Queue()
+        env = {"MODE": "janus", "URL": f"http://127.0.0.1:{port}/late/janus", "ROOM": "1234",
+               "WAV": os.path.join(wd, "late.wav"), "COUNT_REPORT": os.path.join(wd, "late.json")}
+        late = wwc.start(procs, "late", "client.toml", env, r"joining Janus room 1234")
+        t0 = time.monotonic()
+        check(procs.stop(late) == 0, "late: stopped while Janus creates its session, the gateway exits cleanly")
+        check("late" in destroyed, f"late: it destroyed the session Janus created meanwhile "
+                                   f"(stop took {time.monotonic() - t0:.1f} s)")
         server.shutdown()
     return 0
 
