@@ -4,8 +4,8 @@
 
 namespace webrtcdirect {
 
-SessionResource::SessionResource(std::string url, std::string token, guint timeout_s)
-    : url_(std::move(url)), token_(std::move(token)),
+SessionResource::SessionResource(std::string url, std::string token, Log log, guint timeout_s)
+    : url_(std::move(url)), token_(std::move(token)), log_(std::move(log)),
       session_(soup_session_new_with_options("timeout", timeout_s, "user-agent", "mediagw", nullptr)),
       cancel_(g_cancellable_new())
 {
@@ -55,7 +55,8 @@ void finished(GObject *source, GAsyncResult *result, gpointer data)
     const char *data_ptr = static_cast<const char *>(g_bytes_get_data(body, &size));
     r.body.assign(data_ptr ? data_ptr : "", size);
     g_bytes_unref(body);
-    if (const char *loc = soup_message_headers_get_one(soup_message_get_response_headers(call->msg), "Location")) {
+    SoupMessageHeaders *headers = soup_message_get_response_headers(call->msg);
+    if (const char *loc = soup_message_headers_get_one(headers, "Location")) {
         // Relative to where the POST ended up (after redirects).
         gchar *base = g_uri_to_string(soup_message_get_uri(call->msg));
         gchar *abs = g_uri_resolve_relative(base, loc, G_URI_FLAGS_NONE, nullptr);
@@ -63,6 +64,15 @@ void finished(GObject *source, GAsyncResult *result, gpointer data)
         g_free(abs);
         g_free(base);
     }
+    if (const char *etag = soup_message_headers_get_one(headers, "ETag"))
+        r.etag = etag;
+    soup_message_headers_foreach(
+        headers,
+        [](const char *name, const char *value, gpointer links) {
+            if (g_ascii_strcasecmp(name, "Link") == 0)
+                static_cast<std::vector<std::string> *>(links)->emplace_back(value);
+        },
+        &r.links);
     g_object_unref(call->msg);
     call->done(std::move(r));
 }
@@ -70,6 +80,11 @@ void finished(GObject *source, GAsyncResult *result, gpointer data)
 
 void SessionResource::create(const std::string &offer_sdp, std::function<void(const Reply &)> done)
 {
+    std::string error;
+    if (!fragment_.set_offer(offer_sdp, error)) {
+        trickle_off_ = true;
+        log_("no trickle ICE: " + error);
+    }
     post(url_, offer_sdp, 0, std::move(done));
 }
 
@@ -80,7 +95,7 @@ void SessionResource::post(const std::string &url, const std::string &offer_sdp,
 {
     SoupMessage *msg = request("POST", url);
     if (!msg) {
-        done({0, "not a valid URL: " + url, "", ""});
+        done({0, "not a valid URL: " + url, "", "", "", {}});
         return;
     }
     soup_message_add_flags(msg, SOUP_MESSAGE_NO_REDIRECT);
@@ -90,9 +105,56 @@ void SessionResource::post(const std::string &url, const std::string &offer_sdp,
     auto *call = new Call{msg, [this, offer_sdp, hops, done = std::move(done)](Reply &&r) {
                               if ((r.status == 307 || r.status == 308) && !r.location.empty() && hops < 5)
                                   return post(r.location, offer_sdp, hops + 1, done);
-                              if (r.status == 201)
+                              if (r.status == 201) {
                                   resource_ = r.location;
-                              done(r);
+                                  etag_ = r.etag;
+                                  send_candidates(); // those gathered while the POST was under way
+                              }
+                              done(r); // last: it may end the session
+                          }};
+    soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
+}
+
+void SessionResource::trickle(guint mline, const std::string &candidate)
+{
+    if (trickle_off_)
+        return;
+    queued_.emplace_back(mline, candidate.rfind("a=", 0) == 0 ? candidate.substr(2) : candidate);
+    send_candidates();
+}
+
+// One PATCH at a time (RFC 9725 section 4.3.1: If-Match carries the 201's
+// entity-tag when the server gave one); what queues meanwhile goes in the next.
+void SessionResource::send_candidates()
+{
+    if (resource_.empty() || patching_ || trickle_off_ || queued_.empty())
+        return;
+    SoupMessage *msg = request("PATCH", resource_);
+    if (!msg)
+        return;
+    if (!etag_.empty())
+        soup_message_headers_replace(soup_message_get_request_headers(msg), "If-Match", etag_.c_str());
+    const std::string frag = fragment_.build(queued_);
+    const size_t count = queued_.size();
+    queued_.clear();
+    GBytes *bytes = g_bytes_new(frag.data(), frag.size());
+    soup_message_set_request_body_from_bytes(msg, "application/trickle-ice-sdpfrag", bytes);
+    g_bytes_unref(bytes);
+    patching_ = true;
+    auto *call = new Call{msg, [this, count](Reply &&r) {
+                              patching_ = false;
+                              if (r.status == 405 || r.status == 501) {
+                                  trickle_off_ = true;
+                                  queued_.clear();
+                                  log_("the server takes no trickled candidates (PATCH: HTTP " +
+                                       std::to_string(r.status) + " " + r.reason +
+                                       "): later candidates stay local");
+                                  return;
+                              }
+                              if (r.status < 200 || r.status >= 300)
+                                  log_("PATCH of " + std::to_string(count) + " candidate(s) failed: " +
+                                       (r.status ? "HTTP " + std::to_string(r.status) + " " : "") + r.reason);
+                              send_candidates();
                           }};
     soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
 }
@@ -101,6 +163,8 @@ void SessionResource::remove(std::function<void()> done)
 {
     SoupMessage *msg = resource_.empty() ? nullptr : request("DELETE", resource_);
     resource_.clear();
+    queued_.clear();
+    trickle_off_ = true;
     if (!msg) {
         done();
         return;

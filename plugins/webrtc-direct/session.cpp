@@ -147,6 +147,14 @@ void Session::begin()
                                   [](Session &s) { s.on_connection_state(); });
         }),
         this));
+    if (cb_.local_candidate)
+        handlers_.push_back(g_signal_connect(
+            webrtc_, "on-ice-candidate",
+            G_CALLBACK(+[](GstElement *, guint mline, gchar *candidate, gpointer self) {
+                on_main_loop<Session>(static_cast<Session *>(self)->weak_from_this(),
+                                      [mline, c = std::string(candidate)](Session &s) { s.on_local_candidate(mline, c); });
+            }),
+            this));
     gst_element_sync_state_with_parent(webrtc_);
 }
 
@@ -156,8 +164,9 @@ void Session::answer(const std::string &offer_sdp)
     set_remote(GST_WEBRTC_SDP_TYPE_OFFER, offer_sdp);
 }
 
-void Session::start_offer()
+void Session::start_offer(guint trickle_bound_ms)
 {
+    trickle_bound_ms_ = trickle_bound_ms;
     begin();
     auto *holder = new std::weak_ptr<Session>(weak_from_this());
     GstPromise *promise = gst_promise_new_with_change_func(
@@ -236,6 +245,17 @@ void Session::on_description_created(GstPromise *promise, const char *kind)
     if (!closed_)
         g_signal_emit_by_name(webrtc_, "set-local-description", desc, nullptr);
     gst_webrtc_session_description_free(desc);
+    if (trickle_bound_ms_ && !closed_ && !trickle_timer_)
+        trickle_timer_ = g_timeout_add(
+            trickle_bound_ms_,
+            [](gpointer self) -> gboolean {
+                auto s = static_cast<Session *>(self);
+                s->trickle_timer_ = 0;
+                s->trickle_timer_expired_ = true;
+                s->send_answer_when_gathered();
+                return G_SOURCE_REMOVE;
+            },
+            this);
     send_answer_when_gathered();
 }
 
@@ -244,15 +264,17 @@ void Session::on_gathering_state()
     send_answer_when_gathered();
 }
 
-// Non-trickle: the local description goes out with all its candidates (in a
-// 201 body as a server; in the POST as a client).
+// The local description goes out with all its candidates (in a 201 body as
+// a server; in the POST as a client), or, once the trickle bound is reached,
+// with those gathered so far if there is one (else it waits on).
 void Session::send_answer_when_gathered()
 {
     if (answered_ || failed_ || closed_)
         return;
     GstWebRTCICEGatheringState state;
     g_object_get(webrtc_, "ice-gathering-state", &state, nullptr);
-    if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    const bool complete = state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE;
+    if (!complete && !trickle_timer_expired_)
         return;
     GstWebRTCSessionDescription *local = nullptr;
     g_object_get(webrtc_, "local-description", &local, nullptr);
@@ -262,6 +284,14 @@ void Session::send_answer_when_gathered()
     gst_webrtc_session_description_free(local);
     std::string sdp = text;
     g_free(text);
+    if (!complete && sdp.find("a=candidate:") == std::string::npos)
+        return; // the first candidate sends it (on_local_candidate)
+    if (trickle_timer_) {
+        g_source_remove(trickle_timer_);
+        trickle_timer_ = 0;
+    }
+    for (size_t at = sdp.find("a=candidate:"); at != std::string::npos; at = sdp.find("a=candidate:", at + 1))
+        sent_candidates_.insert(sdp.substr(at + 2, sdp.find_first_of("\r\n", at) - at - 2));
     if (relay_only_ && sdp.find("a=candidate:") == std::string::npos) {
         fail("TURN allocation failed: no relayed candidate (wrong or expired credentials, or the TURN server is "
              "unreachable)");
@@ -359,6 +389,17 @@ void Session::on_pad_added(GstElement *, GstPad *pad, gpointer data)
     gst_object_unref(sink_pad);
 }
 
+void Session::on_local_candidate(guint mline, const std::string &candidate)
+{
+    if (!answered_) { // it is in the local description local_sdp will take
+        if (trickle_timer_expired_)
+            send_answer_when_gathered();
+        return;
+    }
+    if (!closed_ && !failed_ && !sent_candidates_.count(candidate))
+        cb_.local_candidate(*this, mline, candidate);
+}
+
 void Session::add_remote_candidate(guint mline, const std::string &candidate)
 {
     g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
@@ -390,6 +431,9 @@ void Session::close()
     if (disconnect_timer_)
         g_source_remove(disconnect_timer_);
     disconnect_timer_ = 0;
+    if (trickle_timer_)
+        g_source_remove(trickle_timer_);
+    trickle_timer_ = 0;
     for (gulong h : handlers_)
         g_signal_handler_disconnect(webrtc_, h);
     handlers_.clear();

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ public:
         std::function<void(Session &, const std::string &reason)> failed; // negotiation, ICE or DTLS
         std::function<void(Session &)> connected;
         std::function<void(Session &, GstPad *src, const OfferedMedia &)> incoming; // streaming thread
+        // Trickle ICE: a local candidate ("candidate:...") gathered after
+        // local_sdp went out without it. Unset: none are reported.
+        std::function<void(Session &, guint mline, const std::string &candidate)> local_candidate;
     };
 
     static std::shared_ptr<Session> create(GstBin *bin, Role role, std::string id, std::string participant,
@@ -51,8 +55,10 @@ public:
     // Starts answering `offer_sdp`; `local_sdp` or `failed` follows.
     void answer(const std::string &offer_sdp);
     // Client side: starts an offer (`local_sdp` or `failed` follows), then
-    // takes the server's answer.
-    void start_offer();
+    // takes the server's answer. With `trickle_bound_ms`, local_sdp does not
+    // wait for gathering to complete beyond that (a slow TURN allocation):
+    // it goes with the candidates so far, later ones come to local_candidate.
+    void start_offer(guint trickle_bound_ms = 0);
     void apply_answer(const std::string &answer_sdp);
     // Trickled remote candidates (WHIP/WHEP PATCH): "a=candidate:..." lines per m-line index.
     void add_remote_candidate(guint mline, const std::string &candidate);
@@ -80,6 +86,7 @@ private:
     void on_gathering_state();
     void on_connection_state();
     void send_answer_when_gathered();
+    void on_local_candidate(guint mline, const std::string &candidate);
     void fail(const std::string &reason);
     static void on_pad_added(GstElement *, GstPad *pad, gpointer self);
 
@@ -92,6 +99,9 @@ private:
     Offer offer_;
     bool answered_ = false, connected_ = false, failed_ = false, closed_ = false, relay_only_ = false;
     guint disconnect_timer_ = 0;
+    guint trickle_bound_ms_ = 0, trickle_timer_ = 0;
+    bool trickle_timer_expired_ = false;
+    std::set<std::string> sent_candidates_; // in local_sdp: not trickled again
     std::vector<gulong> handlers_;
 };
 

@@ -6,6 +6,7 @@
 #include "http_client.hpp"
 #include "http_endpoints.hpp"
 #include "janus_room.hpp"
+#include "live_ice_servers.hpp"
 #include "main_loop.hpp"
 #include "offer.hpp"
 #include "room_media.hpp"
@@ -333,8 +334,13 @@ private:
         const bool h264 = media_->input_video_codec() == "H264";
         ours.media.push_back({"audio", "0", 111, "OPUS", "", false});
         ours.media.push_back({"video", "1", 96, h264 ? "H264" : "VP8", "", false});
+        Session::Callbacks cb = callbacks();
+        cb.local_candidate = [this](Session &, guint mline, const std::string &candidate) {
+            if (resource_)
+                resource_->trickle(mline, candidate); // PATCHed once the resource exists
+        };
         auto s = Session::create(bin(), whip ? Session::Role::Subscriber : Session::Role::Publisher,
-                                 std::to_string(++next_id_), "room", ice, callbacks());
+                                 std::to_string(++next_id_), "room", ice, std::move(cb));
         s->set_offer(ours);
         if (whip)
             media_->attach_subscriber(*s); // fed once connected, as in serve mode
@@ -342,10 +348,28 @@ private:
             for (const auto &m : ours.media)
                 s->add_receiver(m);
         sessions_[s->id()] = s;
-        resource_ = std::make_unique<SessionResource>(str("url"), str("token"));
-        s->start_offer();
+        resource_ = std::make_unique<SessionResource>(str("url"), str("token"), [this](const std::string &m) {
+            log(MGW_LOG_INFO, "%s client: %s", str("signalling").c_str(), m.c_str());
+        });
+        s->start_offer(client_trickle_bound_ms);
         log(MGW_LOG_INFO, "%s client: offering to %s", whip ? "WHIP" : "WHEP", str("url").c_str());
         return true;
+    }
+
+    // The offer waits this long at most for ICE gathering (a slow TURN
+    // allocation); candidates gathered later are trickled with PATCH.
+    static constexpr guint client_trickle_bound_ms = 1000;
+
+    // ICE servers from the 201's Link headers (RFC 9725 section 4.4) join the
+    // session's live gathering; their candidates are trickled.
+    void use_link_ice_servers(Session &s, const std::vector<std::string> &links)
+    {
+        std::vector<std::string> problems;
+        const auto servers = ice_servers_from_links(links, problems);
+        for (const auto &p : problems)
+            log(MGW_LOG_WARNING, "%s client: %s", str("signalling").c_str(), p.c_str());
+        for (const auto &line : add_live_ice_servers(s.webrtcbin(), servers))
+            log(MGW_LOG_INFO, "%s client: %s (from the Link headers)", str("signalling").c_str(), line.c_str());
     }
 
     void client_offer_ready(Session &s, const std::string &sdp)
@@ -364,7 +388,8 @@ private:
                 room_failed(*s, str("signalling") + " server refused the session: " + why);
                 return;
             }
-            log(MGW_LOG_INFO, "session resource %s", r.location.c_str());
+            log(MGW_LOG_INFO, "session resource %s%s", r.location.c_str(), r.etag.empty() ? "" : " (ETag)");
+            use_link_ice_servers(*s, r.links);
             s->apply_answer(r.body);
             emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, str("url").c_str(), nullptr));
         });

@@ -17,7 +17,7 @@ import mgwtest
 import tonecheck
 import whip_whep_client as wwc
 from baresip import Baresip
-from turn_relay import SECRET, start_coturn
+from coturn import SECRET, start_coturn
 
 PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-whip.toml")
 

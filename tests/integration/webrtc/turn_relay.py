@@ -19,25 +19,11 @@ import urllib.error
 import urllib.request
 
 import mgwtest
+from coturn import SECRET, start_coturn  # noqa: F401 (also imported from here by other tests)
 from whip_bad_input import offer
 
 PIPELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve-turn.toml")
 PEER = os.path.join(mgwtest.SOURCE_ROOT, "tests", "lib", "webrtcpeer.py")
-SECRET = "mediagw-test-secret"
-
-
-def start_coturn(procs, wd):
-    port, relay = mgwtest.free_port(), mgwtest.free_port()
-    p = procs.start("coturn", [
-        "turnserver", "-n", "-v", "--listening-ip=127.0.0.1", f"--listening-port={port}", "--relay-ip=127.0.0.1",
-        f"--min-port={relay}", f"--max-port={relay + 3}", "--use-auth-secret", f"--static-auth-secret={SECRET}",
-        "--realm=test", f"--userdb={wd}/turndb", f"--pidfile={wd}/turn.pid", "--no-tls", "--no-dtls", "--no-cli",
-        "--allow-loopback-peers", "--log-file=stdout", "--simple-log", "--no-stun-backward-compatibility"])
-    if not procs.wait_for_output(p, r"listener opened on|Total General servers", 10):
-        mgwtest.fail("coturn did not start")
-    return p, port
-
-
 def start_gateway(procs, name, turn_port, secret):
     port = mgwtest.free_port()
     gw = procs.start(name, [mgwtest.MEDIAGW, "run", PIPELINE, "-v"],
