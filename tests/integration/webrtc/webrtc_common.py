@@ -27,7 +27,10 @@ def start_gateway(procs, extra=()):
     return gw, sip_port, http_port
 
 
-def call_gateway(procs, wd, gw, sip_port, audio_codec="opus", video_codec="VP8", name="baresip"):
+def call_gateway(procs, wd, gw, sip_port, audio_codec="opus", video_codec="VP8", name="baresip",
+                 web_started=r"serving the call on"):
+    """baresip calls; returns once the gateway's log says its web node started
+    (`web_started`: serve mode's line by default, e.g. r"pub/room.joined")."""
     tone = os.path.join(wd, "caller-tone.wav")
     mgwtest.make_tone_wav(tone, CALLER_HZ, 60, rate=8000, volume=0.5)
     bs = Baresip(procs, wd, name=name, tone_wav=tone, codecs=audio_codec, video_codecs=video_codec,
@@ -36,9 +39,9 @@ def call_gateway(procs, wd, gw, sip_port, audio_codec="opus", video_codec="VP8",
     bs.dial(f"sip:room@127.0.0.1:{sip_port}")
     if not bs.wait_event("CALL_ESTABLISHED", 10):
         mgwtest.fail(f"baresip: call not established within 10 s; events {bs.event_types()}")
-    if not procs.wait_for_output(gw, r"serving the call on", 10):
-        mgwtest.fail("the web node did not start when the call was established")
-    mgwtest.log("ok: the call is established and the page is served")
+    if not procs.wait_for_output(gw, web_started, 15):
+        mgwtest.fail(f"the web node did not start when the call was established (no {web_started!r})")
+    mgwtest.log(f"ok: the call is established and the web node started ({web_started})")
     return bs
 
 
