@@ -27,20 +27,58 @@ RtpMedia::~RtpMedia()
     close();
 }
 
-bool RtpMedia::open(const std::string &address, std::string &error, bool video)
+bool RtpMedia::open(const std::string &address, std::string &error, bool video, const TransportFactory &make)
 {
     close();
-    if (!audio_.open(address, error))
+    auto factory = [&make](const char *label) -> RtpStream::TransportFactory {
+        if (!make)
+            return nullptr;
+        return [&make, label] { return make(label); };
+    };
+    if (!audio_.open(address, error, factory("audio")))
         return false;
-    if (video && !video_.open(address, error)) {
+    if (video && !video_.open(address, error, factory("video"))) {
         close();
         return false;
     }
     return true;
 }
 
+void RtpMedia::when_ready(std::function<void(const std::string &error)> done)
+{
+    struct Waiting {
+        int left = 0;
+        std::function<void(const std::string &)> done;
+    };
+    auto w = std::make_shared<Waiting>();
+    w->done = std::move(done);
+    std::vector<RtpStream *> open;
+    for (auto s : {&audio_, &video_})
+        if (s->is_open())
+            open.push_back(s);
+    w->left = static_cast<int>(open.size());
+    if (open.empty()) {
+        w->done("no RTP transport is open");
+        return;
+    }
+    // Reported from a main-loop callback of its own, not from inside the
+    // transport's stack, and only if no close() came in between.
+    const unsigned generation = generation_;
+    for (auto s : open)
+        s->transport().when_ready([this, w, generation](const std::string &error) {
+            if (!w->done || (error.empty() && --w->left > 0))
+                return;
+            post([this, generation, done = std::move(w->done), error] {
+                if (generation == generation_)
+                    done(error);
+            });
+            w->done = nullptr;
+        });
+}
+
 void RtpMedia::close()
 {
+    ++generation_;
     audio_.close();
     video_.close();
 }

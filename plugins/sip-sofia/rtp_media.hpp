@@ -36,12 +36,22 @@ public:
     RtpMedia(const RtpMedia &) = delete;
     RtpMedia &operator=(const RtpMedia &) = delete;
 
-    // Bind the socket pairs (audio; video too when `video`) on `address`.
-    bool open(const std::string &address, std::string &error, bool video = true);
+    // Bind the socket pairs (audio; video too when `video`) on `address`,
+    // through the transports `make` gives (plain UDP without one).
+    using TransportFactory = std::function<std::unique_ptr<MediaTransport>(const char *label)>;
+    bool open(const std::string &address, std::string &error, bool video = true,
+              const TransportFactory &make = nullptr);
+    // `done` on the main loop once every open transport knows its public
+    // endpoints, with "" or the first failure; dropped by close().
+    void when_ready(std::function<void(const std::string &error)> done);
     void close();
     bool is_open() const { return audio_.is_open(); }
     int port() const { return audio_.port(); }
     int video_port() const { return video_.port(); }
+    int rtcp_port() const { return audio_.transport().rtcp_port(); }
+    int video_rtcp_port() const { return video_.is_open() ? video_.transport().rtcp_port() : 0; }
+    // The address our SDP announces; "" = the local one.
+    std::string public_address() const { return audio_.transport().public_address(); }
 
     // Build and start the streams `n` made active (main loop); stops a
     // running chain first.
@@ -93,6 +103,7 @@ private:
     GstElement *rtpbin_ = nullptr;
     guint jitter_ms_ = 100;
     bool strict_source_ = false;
+    unsigned generation_ = 0; // bumped by close(): when_ready() reports of older transports are dropped
     // Main-loop callbacks posted from streaming threads check it is still alive.
     std::shared_ptr<RtpMedia *> alive_;
 };

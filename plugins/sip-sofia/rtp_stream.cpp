@@ -49,8 +49,10 @@ RtpStream::RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad
 
 RtpStream::~RtpStream() { close(); }
 
-bool RtpStream::open(const std::string &address, std::string &error)
+bool RtpStream::open(const std::string &address, std::string &error, const TransportFactory &make)
 {
+    transport_->close();
+    transport_ = make ? make() : std::make_unique<UdpTransport>();
     return transport_->open(address, error);
 }
 
@@ -210,6 +212,7 @@ void RtpStream::forget()
     dtmf_out_.forget();
     rtp_latch_.reset(nullptr, false);
     rtcp_latch_.reset(nullptr, false);
+    transport_->elements_released();
 }
 
 // recv_rtp_src_<session>_<ssrc>_<pt>: a new pad per sender SSRC; the newest

@@ -5,8 +5,9 @@
 //   input ghost pad -> payloader -> rtpbin send session N -> udpsink
 // With SRTP, rtpbin puts srtpenc/srtpdec next to the sockets inside it.
 // The sockets and their elements come from a MediaTransport (plain UDP,
-// udp_transport.hpp); the udpsinks follow the source of the peer's packets
-// (latching.hpp).
+// udp_transport.hpp, or a TURN relay, turn_transport.hpp); the udpsinks
+// follow the source of the peer's packets (latching.hpp; with a relay that
+// source is the TURN server, so nothing changes).
 #pragma once
 
 #include "dtmf.hpp"
@@ -40,10 +41,14 @@ public:
     RtpStream(const RtpStream &) = delete;
     RtpStream &operator=(const RtpStream &) = delete;
 
-    bool open(const std::string &address, std::string &error);
+    // A new MediaTransport for each open(); nullptr: plain UDP.
+    using TransportFactory = std::function<std::unique_ptr<MediaTransport>()>;
+    bool open(const std::string &address, std::string &error, const TransportFactory &make = nullptr);
     void close();
     bool is_open() const { return transport_->is_open(); }
     int port() const { return transport_->port(); }
+    MediaTransport &transport() { return *transport_; }
+    const MediaTransport &transport() const { return *transport_; }
 
     // Create the elements and link them to `rtpbin` (added, not started).
     bool build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error);

@@ -206,6 +206,15 @@ const char *answer_direction(const char *offered)
 
 const char *addrtype(const std::string &address) { return address.find(':') != std::string::npos ? "IP6" : "IP4"; }
 
+// a=rtcp:PORT IN IP4 ADDR (RFC 3605) when RTCP is not on the RTP port + 1.
+void add_rtcp_port(GstSDPMedia *m, int rtp_port, int rtcp_port, const std::string &address)
+{
+    if (rtcp_port <= 0 || rtcp_port == rtp_port + 1)
+        return;
+    const std::string value = std::to_string(rtcp_port) + " IN " + addrtype(address) + " " + address;
+    gst_sdp_media_add_attribute(m, "rtcp", value.c_str());
+}
+
 Negotiation refuse(int status, std::string reason)
 {
     Negotiation n;
@@ -429,6 +438,8 @@ Negotiation negotiate(const std::string &offer_text, const std::vector<std::stri
         if (kind >= 0) {
             const Stream &s = kind == 0 ? result.audio : result.video;
             gst_sdp_media_set_port_info(&am, static_cast<guint>(kind == 0 ? local.rtp_port : local.video_rtp_port), 1);
+            add_rtcp_port(&am, kind == 0 ? local.rtp_port : local.video_rtp_port,
+                          kind == 0 ? local.rtcp_port : local.video_rtcp_port, local.address);
             add_codec(&am, s.codec, s.nack_pli, s.ccm_fir);
             if (s.dtmf_pt >= 0)
                 add_dtmf(&am, s.dtmf_pt, s.dtmf_rate);
@@ -466,6 +477,8 @@ std::string create_offer(const std::vector<std::string> &codecs, const LocalMedi
         gst_sdp_media_set_media(&m, media);
         gst_sdp_media_set_proto(&m, "RTP/AVP");
         gst_sdp_media_set_port_info(&m, static_cast<guint>(audio ? local.rtp_port : local.video_rtp_port), 1);
+        add_rtcp_port(&m, audio ? local.rtp_port : local.video_rtp_port, audio ? local.rtcp_port : local.video_rtcp_port,
+                      local.address);
         for (auto &name : codecs) {
             const CodecInfo *info = codec_info(name);
             if (!info || std::strcmp(info->media, media) || !codec_supported(info->name))

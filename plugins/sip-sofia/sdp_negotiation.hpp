@@ -69,6 +69,9 @@ struct LocalMedia {
     // re-INVITE keeps them).
     SrtpMode srtp = SrtpMode::Optional;
     std::string audio_key{}, video_key{};
+    // RTCP ports other than the RTP port + 1 (a TURN relay's) are announced
+    // with a=rtcp (RFC 3605); 0 = the RTP port + 1.
+    int rtcp_port = 0, video_rtcp_port = 0;
 };
 
 // Answer `offer`. `codecs` lists audio and video codec names in our order of

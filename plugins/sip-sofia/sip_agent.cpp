@@ -341,10 +341,30 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
         end_reason_.clear();
     }
     Answer a = cb_.offer ? cb_.offer(offer) : Answer{};
+    if (a.status == 0) {
+        pending_ = nh;
+        pending_had_sdp_ = !offer.sdp.empty();
+        pending_reinvite_ = reinvite;
+        return;
+    }
+    send_answer(nh, !offer.sdp.empty(), reinvite, a);
+}
+
+void SipAgent::respond(const Answer &a)
+{
+    if (!answer_pending())
+        return;
+    nua_handle_t *nh = pending_;
+    pending_ = nullptr;
+    send_answer(nh, pending_had_sdp_, pending_reinvite_, a);
+}
+
+void SipAgent::send_answer(nua_handle_t *nh, bool offer_had_sdp, bool reinvite, const Answer &a)
+{
     const char *phrase = a.phrase.empty() ? phrase_of(a.status) : a.phrase.c_str();
     if (a.status >= 200 && a.status < 300) {
         // No SDP in the INVITE: ours is the offer, the ACK brings the answer.
-        awaiting_answer_ = offer.sdp.empty() && !a.sdp.empty();
+        awaiting_answer_ = !offer_had_sdp && !a.sdp.empty();
         if (!reinvite && answer_delay_ms_ > 0) {
             nua_respond(nh, SIP_180_RINGING, TAG_END());
             pending_sdp_ = a.sdp;
@@ -396,6 +416,8 @@ void SipAgent::incoming_update(nua_handle_t *nh, const sip_t *sip)
     if (sip && sip->sip_from)
         offer.from = url_text(sip->sip_from->a_url);
     Answer a = cb_.offer ? cb_.offer(offer) : Answer{};
+    if (a.status == 0) // an UPDATE is answered at once: within a call the media is ready
+        a = Answer{500, "", "media not ready", ""};
     if (a.status >= 200 && a.status < 300)
         nua_respond(nh, a.status, phrase_of(a.status), NUTAG_WITH_THIS(nua_),
                     SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(a.sdp.c_str()), TAG_END());
@@ -553,6 +575,8 @@ void SipAgent::call_state(nua_handle_t *nh, int status, const void *tags_ptr)
             answer_timer_ = 0;
         }
         nua_handle_destroy(nh);
+        if (pending_ == nh)
+            pending_ = nullptr;
         call_ = nullptr;
         outbound_ = false;
         awaiting_answer_ = false;
@@ -571,7 +595,10 @@ void SipAgent::hangup(const std::string &reason)
     if (end_reason_.empty())
         end_reason_ = reason;
     bye_sent_ = true;
-    if (answer_timer_) { // still ringing: refuse instead of answering
+    if (answer_pending()) { // still preparing the answer: refuse instead
+        pending_ = nullptr;
+        nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+    } else if (answer_timer_) { // still ringing: refuse instead of answering
         g_source_remove(answer_timer_);
         answer_timer_ = 0;
         nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());

@@ -28,6 +28,8 @@ public:
         std::string sdp;          // empty when the INVITE has no body: then Answer::sdp is our offer
         bool reinvite = false;    // also an UPDATE within the call
     };
+    // status 0 from the offer callback: the answer comes later, through
+    // respond() (media still being prepared, e.g. a TURN allocation).
     struct Answer {
         int status = 500;
         std::string phrase;  // "" = the standard one
@@ -74,6 +76,10 @@ public:
     };
     bool start(const Transport &t, const std::string &user_agent, std::string &error);
     bool in_call() const { return call_ != nullptr; }
+    // An INVITE whose offer callback deferred its answer (status 0) waits.
+    bool answer_pending() const { return pending_ != nullptr && pending_ == call_; }
+    // Answers it now (main loop); nothing when it is gone (CANCEL, shutdown).
+    void respond(const Answer &answer);
     bool established() const { return established_; }
     void set_policy(std::unique_ptr<CallPolicy> policy) { policy_ = std::move(policy); }
     // REGISTER now; unregistered during shutdown().
@@ -97,6 +103,7 @@ public:
 
 private:
     void incoming_invite(nua_handle_s *nh, const sip_s *sip);
+    void send_answer(nua_handle_s *nh, bool offer_had_sdp, bool reinvite, const Answer &a);
     void incoming_update(nua_handle_s *nh, const sip_s *sip);
     void incoming_info(nua_handle_s *nh, const sip_s *sip);
     void invite_answered(nua_handle_s *nh, int status, const sip_s *sip);
@@ -133,6 +140,8 @@ private:
     unsigned answer_delay_ms_ = 0;
     guint answer_timer_ = 0;      // a delayed 200 (we ring first)
     std::string pending_sdp_;     // its body
+    nua_handle_s *pending_ = nullptr; // an INVITE answered later (respond())
+    bool pending_had_sdp_ = false, pending_reinvite_ = false;
     std::string sofia_line_;
     std::string plain_url_; // the sip: listen URL (for the log when TLS is on)
 };

@@ -8,6 +8,8 @@
 #include "sip_info.hpp"
 #include "sip_settings.hpp"
 #include "srtp.hpp"
+#include "turn_settings.hpp"
+#include "turn_transport.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -26,6 +28,10 @@ constexpr mgw_property_spec properties[] = {
                           "port 0 takes a free one (logged)"),
     SIP_SIGNALLING_PROPERTIES, // sip_settings.hpp: TLS, account, call policy, dial, timers
     mediagw::prop::string("rtp_address", nullptr, "address of the RTP sockets and of SDP c= (default: the listen one)"),
+    mediagw::prop::node("ice", "ice-servers",
+                        "a turn node: each call's RTP and RTCP go through a relay allocated on its first TURN "
+                        "server over UDP, and our SDP announces the relayed address (a phone behind NAT); a node "
+                        "with STUN servers only changes nothing"),
     mediagw::prop::list("codecs", "opus,G722,PCMU,PCMA",
                         "audio codecs, in our order of preference: opus, G722, PCMU, PCMA"),
     mediagw::prop::list("video_codecs", "VP8,H264",
@@ -248,15 +254,27 @@ private:
             emit(gst_structure_new("call.incoming", "from", G_TYPE_STRING, o.from.c_str(), "to", G_TYPE_STRING,
                                    o.to.c_str(), nullptr));
         }
+        return answer_offer(o);
+    }
+
+    // Status 0 while a TURN relay is being allocated: media_settled() answers.
+    SipAgent::Answer answer_offer(const SipAgent::Offer &o)
+    {
+        std::string error;
+        // A relay per stream costs the TURN server ports: video only when offered (or ours to offer).
+        const bool video = o.sdp.empty() ? offers_video() : o.sdp.find("m=video") != std::string::npos;
+        if (!media_->is_open() && !open_media(video, error)) {
+            log(MGW_LOG_ERROR, "%s", error.c_str());
+            return {500, "", error, ""};
+        }
+        if (!media_ready_) {
+            media_->when_ready([this, o](const std::string &e) { media_settled(o, e); });
+            return {0, "", "", ""};
+        }
         // No SDP in the INVITE: our 200 carries an offer, the ACK the answer.
         if (o.sdp.empty())
             return make_offer(o);
-        std::string error;
-        if (!media_->is_open() && !media_->open(bind_address(), error)) {
-            log(MGW_LOG_ERROR, "%s", error.c_str());
-            return {500, "", "no RTP port", ""};
-        }
-        sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_, media_->video_port()};
+        sipsofia::LocalMedia local = local_media(o);
         if (!srtp_keys(local)) {
             log(MGW_LOG_ERROR, "srtp: no random bytes for a key");
             return {500, "", "no SRTP key", ""};
@@ -293,13 +311,15 @@ private:
 
     void log_media(const sipsofia::Negotiation &n, const std::string &local_address)
     {
+        const bool relayed = !media_->public_address().empty();
         for (const sipsofia::Stream *st : {&n.audio, &n.video})
             if (st->active)
-                log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s%s%s) from %s to %s:%d", st->codec.name.c_str(),
+                log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s%s%s) from %s:%d%s to %s:%d", st->codec.name.c_str(),
                     st->codec.clock_rate, st->codec.payload_type,
                     st->dtmf_pt >= 0 ? ", telephone-event" : "", st->nack_pli || st->ccm_fir ? ", rtcp-fb" : "",
                     st->srtp.on ? ", SRTP " : "", st->srtp.suite.c_str(), // the suite only, never a key
-                    local_address.c_str(), st->remote_address.c_str(), st->remote_rtp_port);
+                    local_address.c_str(), st == &n.audio ? media_->port() : media_->video_port(),
+                    relayed ? " (TURN relay)" : "", st->remote_address.c_str(), st->remote_rtp_port);
     }
 
     // Main loop, once a second while a call is up.
@@ -321,6 +341,7 @@ private:
         // Ready for the next call: a new chain and new ports then.
         media_->stop();
         media_->close();
+        media_ready_ = false;
         last_answer_.clear();
         our_offer_.clear();
         srtp_audio_key_.clear(); // each call gets keys of its own
@@ -421,18 +442,12 @@ private:
     // to a re-INVITE without SDP (then the session as it is).
     SipAgent::Answer make_offer(const SipAgent::Offer &o)
     {
-        std::string error;
-        if (!media_->is_open() && !media_->open(bind_address(), error)) {
-            log(MGW_LOG_ERROR, "%s", error.c_str());
-            return {500, "", "no RTP port", ""};
-        }
         // Offers of our own are plain RTP/AVP (SDES offers are not written yet).
         const bool secure_call = media_->running() && (media_->audio().srtp.on || media_->video().srtp.on);
         if ((srtp_ == sipsofia::SrtpMode::Required && !o.reinvite) || secure_call) // no downgrade to plain RTP
             return {488, "", "an INVITE without SDP would need an SRTP offer from us, which is not supported", ""};
         log(MGW_LOG_INFO, "%s without SDP: offering in the 200", o.reinvite ? "re-INVITE" : "INVITE");
-        sipsofia::LocalMedia local{sdp_address(o), media_->port(), session_id_, ++sdp_version_, media_->video_port()};
-        our_offer_ = sipsofia::create_offer(codecs_, local);
+        our_offer_ = sipsofia::create_offer(codecs_, local_media(o));
         if (our_offer_.empty())
             return {488, "", "no codec to offer", ""};
         return {200, "", "", our_offer_};
@@ -452,8 +467,10 @@ private:
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return false;
         }
-        log(MGW_LOG_INFO, "media: %s (pt %d) to %s:%d (answer to our offer)", n.codec.name.c_str(),
-            n.codec.payload_type, remote.address.c_str(), remote.rtp_port);
+        const std::string relayed = media_->public_address();
+        log(MGW_LOG_INFO, "media: %s (pt %d) from %s:%d%s to %s:%d (answer to our offer)", n.codec.name.c_str(),
+            n.codec.payload_type, relayed.empty() ? bind_address().c_str() : relayed.c_str(), media_->port(),
+            relayed.empty() ? "" : " (TURN relay)", remote.address.c_str(), remote.rtp_port);
         remote_sends_ = n.remote_sends;
         peer_dtmf_ = n.audio.dtmf_pt >= 0;
         last_answer_ = our_offer_; // what a later refresh without SDP offers again
@@ -467,17 +484,121 @@ private:
             error = "dial: offering SRTP is not supported; set srtp = optional or off";
             return false;
         }
-        if (!media_->is_open() && !media_->open(bind_address(), error))
+        if (!media_->is_open() && !open_media(offers_video(), error))
             return false;
+        if (!media_ready_) { // the call is placed once the relay is allocated
+            media_->when_ready([this, uri](const std::string &e) {
+                std::string why = e;
+                if (e.empty()) {
+                    media_ready_ = true;
+                    if (place_call(uri, why))
+                        return;
+                } else {
+                    turn_failed(e);
+                    why = "TURN allocation failed: " + e;
+                }
+                fail("dial " + uri + ": " + why + " (the call was not placed)");
+            });
+            return true;
+        }
+        return place_call(uri, error);
+    }
+
+    bool place_call(const std::string &uri, std::string &error)
+    {
         SipAgent::Offer none; // no request to learn our address from: the bind one, or loopback
-        sipsofia::LocalMedia local{sdp_address(none), media_->port(), session_id_, ++sdp_version_,
-                                   media_->video_port()};
-        our_offer_ = sipsofia::create_offer(codecs_, local);
+        our_offer_ = sipsofia::create_offer(codecs_, local_media(none));
         if (our_offer_.empty()) {
             error = "dial: no codec to offer";
             return false;
         }
         return agent_->dial(uri, our_offer_, error);
+    }
+
+    // --- Media transport: plain UDP, or a TURN relay from the `ice` node. ---
+
+    // Opens this call's RTP transports; media_ready_ tells whether their
+    // addresses are known yet (a relay answers later).
+    bool open_media(bool video, std::string &error)
+    {
+        media_ready_ = false;
+        sipsofia::RtpMedia::TransportFactory relay;
+        if (auto server = turn_server(error)) {
+            server->refetch = [this] {
+                std::string ignored;
+                return turn_server(ignored);
+            };
+            relay = [this, server = *server](const char *label) -> std::unique_ptr<sipsofia::MediaTransport> {
+                return std::make_unique<sipsofia::TurnTransport>(server, turn_log(), label);
+            };
+        } else if (!error.empty()) {
+            return false;
+        }
+        if (!media_->open(bind_address(), error, video || !relay, relay)) // local sockets are cheap: always video
+            return false;
+        media_ready_ = !relay;
+        return true;
+    }
+
+    // The `ice` node's first TURN server over UDP (fresh credentials for each query).
+    std::optional<sipsofia::TurnServerConfig> turn_server(std::string &error)
+    {
+        error.clear();
+        if (str("ice").empty())
+            return std::nullopt;
+        GstStructure *ice = query_node(str("ice"), "ice-servers");
+        if (!ice) {
+            error = "ice: node '" + str("ice") + "' gave no ice-servers";
+            return std::nullopt;
+        }
+        auto server = sipsofia::turn_server_from(ice, error);
+        const char *policy = gst_structure_get_string(ice, "policy");
+        if (!server && error.empty() && policy && g_str_equal(policy, "relay"))
+            error = "ice: policy relay-only but node '" + str("ice") + "' gives no TURN server";
+        gst_structure_free(ice);
+        if (!error.empty())
+            error = "ice: " + error.substr(error.rfind("ice: ", 0) == 0 ? 5 : 0);
+        return server;
+    }
+
+    bool offers_video() const { return !list("video_codecs").empty(); }
+
+    sipsofia::TurnLog turn_log()
+    {
+        return [this](int level, const std::string &m) { log(static_cast<mgw_log_level>(level), "%s", m.c_str()); };
+    }
+
+    // The relay of an answered INVITE settled (main loop).
+    void media_settled(const SipAgent::Offer &o, const std::string &error)
+    {
+        if (!agent_ || !agent_->answer_pending())
+            return;
+        if (!error.empty()) {
+            turn_failed(error);
+            agent_->respond({500, "", "TURN allocation failed: " + error, ""});
+            return;
+        }
+        media_ready_ = true;
+        agent_->respond(answer_offer(o));
+    }
+
+    void turn_failed(const std::string &error)
+    {
+        media_->close();
+        media_ready_ = false;
+        log(MGW_LOG_ERROR, "TURN allocation failed: %s", error.c_str());
+        emit(gst_structure_new("turn.failed", "reason", G_TYPE_STRING, error.c_str(), nullptr));
+    }
+
+    // Our SDP's addresses: the relay's when there is one.
+    sipsofia::LocalMedia local_media(const SipAgent::Offer &o)
+    {
+        const std::string relayed = media_->public_address();
+        sipsofia::LocalMedia local{relayed.empty() ? sdp_address(o) : relayed, media_->port(), session_id_,
+                                   ++sdp_version_, media_->video_port()};
+        local.rtcp_port = media_->rtcp_port();
+        local.video_rtcp_port = media_->video_rtcp_port();
+        return local;
     }
 
     void note_hold(bool hold)
@@ -564,6 +685,7 @@ private:
     }
 
     std::unique_ptr<sipsofia::SignallingSettings> signalling_;
+    bool media_ready_ = false; // the open transports know their SDP addresses
     std::string our_offer_; // the last SDP offer we made in this call
     bool held_ = false;
     bool peer_dtmf_ = false; // the peer takes RFC 4733 telephone-event
@@ -572,4 +694,4 @@ private:
 } // namespace
 
 MEDIAGW_PLUGIN(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP", nullptr,
-               "call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed", properties, ports);
+               "call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,turn.failed", properties, ports);

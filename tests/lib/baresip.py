@@ -33,7 +33,8 @@ MODULE_PATH = "/usr/lib/baresip/modules"
 
 class Baresip:
     def __init__(self, procs, workdir, name="baresip", tone_wav=None, codecs=None, user="alice",
-                 video_codecs=None, video_source=None, extra_config=(), account_params=""):
+                 video_codecs=None, video_source=None, extra_config=(), account_params="", address="127.0.0.1",
+                 prefix=()):
         self.procs = procs
         self.name = name
         self.dir = os.path.join(workdir, name)
@@ -48,7 +49,9 @@ class Baresip:
         self.extra_config = list(extra_config)
         self.account_params = account_params   # more account params, e.g. ";mediaenc=srtp-mand"
         self.user = user
-        self.sip_port = mgwtest.free_port()
+        self.address = address        # SIP and RTP address (ctrl_tcp stays on 127.0.0.1)
+        self.prefix = list(prefix)    # command prefix, e.g. ["ip", "netns", "exec", NS]
+        self.sip_port = mgwtest.free_port(host=address)
         self.ctrl_port = mgwtest.free_port()
         self.proc = None
         self.sock = None
@@ -63,9 +66,9 @@ class Baresip:
         src = f"aufile,{self.tone_wav}" if self.tone_wav else "aubridge,nil"
         lines = [
             ("poll_method", "epoll"),
-            ("sip_listen", f"127.0.0.1:{self.sip_port}"),
+            ("sip_listen", f"{self.address}:{self.sip_port}"),
             ("sip_trans_def", "udp"),
-            ("net_interface", "127.0.0.1"),
+            ("net_interface", self.address),
             ("audio_player", "aubridge,nil"),
             ("audio_source", src),
             ("audio_alert", "aubridge,nil"),
@@ -112,13 +115,13 @@ class Baresip:
             params += f";video_codecs={self.video_codecs}"
         params += self.account_params
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f"<sip:{self.user}@127.0.0.1:{self.sip_port}>{params}\n")
+            f.write(f"<sip:{self.user}@{self.address}:{self.sip_port}>{params}\n")
         # baresip creates these itself when missing; keep it quiet.
         open(os.path.join(self.dir, "contacts"), "a").close()
 
     def start(self, timeout=10):
         self.write_config()
-        self.proc = self.procs.start(self.name, ["baresip", "-v", "-f", self.dir])
+        self.proc = self.procs.start(self.name, self.prefix + ["baresip", "-v", "-f", self.dir])
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

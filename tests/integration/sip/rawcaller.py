@@ -5,8 +5,10 @@ All sockets are non-blocking.
 
 - udp(port), rtp_pair(): sockets; parse(msg), reply_200(): SIP messages.
 - invite(sip, gw_port, media, user): INVITE with the given m= lines, ACK of
-  the 200; returns (the answer's SDP, the dialog).
+  the 200; returns (the answer's SDP, the dialog). send_invite(): the same,
+  returning whatever final response came (a refusal too).
 - request(sip, dialog, method, cseq, ...): an in-dialog request.
+- reinvite(sip, dialog, media, cseq): a re-INVITE, its 200 ACKed; the answer.
 - bye(sip, dialog, cseq): BYE; returns the response's status, answering the
   gateway's own requests meanwhile.
 """
@@ -64,10 +66,11 @@ def reply_200(sip, msg, addr):
     sip.sendto(resp.encode(), addr)
 
 
-def _head(method, d, cseq, to, extra=""):
+def _head(method, d, cseq, to, extra="", branch=None):
     lport = d["lport"]
+    branch = branch or "z9hG4bK" + uuid.uuid4().hex[:10]
     return (f"{method} sip:echo@127.0.0.1:{d['gw_port']} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch={branch};rport\r\n"
             f"Max-Forwards: 70\r\nFrom: <sip:{d['user']}@127.0.0.1:{lport}>;tag={d['tag']}\r\nTo: {to}\r\n"
             f"Call-ID: {d['call_id']}\r\nCSeq: {cseq} {method}\r\n{extra}")
 
@@ -78,17 +81,19 @@ def request(sip, d, method, cseq, content_type=None, body=""):
     sip.sendto(msg.encode(), ("127.0.0.1", d["gw_port"]))
 
 
-def invite(sip, gw_port, media, user="caller"):
-    """INVITE offering the m= lines `media` (CRLF-terminated), ACK of the 200.
-    Returns (the answer's SDP, the dialog); fails the test on a refusal."""
+def send_invite(sip, gw_port, media, user="caller", timeout=10):
+    """INVITE offering the m= lines `media` (CRLF-terminated); the final
+    response, ACKed, as (status, headers, body, dialog), or (None, {}, "",
+    dialog) when none came within `timeout` s."""
     d = {"call_id": uuid.uuid4().hex, "tag": uuid.uuid4().hex[:8], "lport": sip.getsockname()[1],
          "gw_port": gw_port, "user": user}
     sdp = f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n{media}"
     contact = f"Contact: <sip:{user}@127.0.0.1:{d['lport']}>\r\nContent-Type: application/sdp\r\n"
-    msg = (_head("INVITE", d, 1, f"<sip:echo@127.0.0.1:{gw_port}>", contact) +
+    branch = "z9hG4bK" + uuid.uuid4().hex[:10]
+    msg = (_head("INVITE", d, 1, f"<sip:echo@127.0.0.1:{gw_port}>", contact, branch) +
            f"Content-Length: {len(sdp)}\r\n\r\n{sdp}")
     sip.sendto(msg.encode(), ("127.0.0.1", gw_port))
-    deadline = time.time() + 10
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             msg = sip.recv(65535).decode(errors="replace")
@@ -96,13 +101,50 @@ def invite(sip, gw_port, media, user="caller"):
             time.sleep(0.02)
             continue
         first, h, body = parse(msg)
-        if first.startswith("SIP/2.0 200"):
-            d["to"] = h["to"][0]
+        if not first.startswith("SIP/2.0 ") or int(first[8:11]) < 200:
+            continue
+        status = int(first[8:11])
+        d["to"] = h["to"][0]
+        if status < 300:
             request(sip, d, "ACK", 1)
-            return body, d
-        if first.startswith("SIP/2.0 ") and int(first[8:11]) >= 300:
-            mgwtest.fail(f"INVITE refused: {first}")
-    mgwtest.fail("no 200 to the INVITE within 10 s")
+        else:  # the ACK of a refusal belongs to the INVITE's transaction
+            ack = _head("ACK", d, 1, d["to"], "", branch) + "Content-Length: 0\r\n\r\n"
+            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
+        return status, h, body, d
+    return None, {}, "", d
+
+
+def invite(sip, gw_port, media, user="caller"):
+    """INVITE offering the m= lines `media` (CRLF-terminated), ACK of the 200.
+    Returns (the answer's SDP, the dialog); fails the test on a refusal."""
+    status, h, body, d = send_invite(sip, gw_port, media, user)
+    if status is None:
+        mgwtest.fail("no 200 to the INVITE within 10 s")
+    if status >= 300:
+        mgwtest.fail(f"INVITE refused: {status}")
+    return body, d
+
+
+def reinvite(sip, d, media, cseq=2, timeout=5):
+    """An in-dialog INVITE offering `media`; ACKs its 200 and returns the
+    answer's SDP, or fails the test."""
+    sdp = f"v=0\r\no=- 1 {cseq} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n{media}"
+    contact = f"Contact: <sip:{d['user']}@127.0.0.1:{d['lport']}>\r\nContent-Type: application/sdp\r\n"
+    msg = _head("INVITE", d, cseq, d["to"], contact) + f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
+    sip.sendto(msg.encode(), ("127.0.0.1", d["gw_port"]))
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            first, h, body = parse(sip.recv(65535).decode(errors="replace"))
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if first.startswith("SIP/2.0 ") and h.get("cseq", [""])[0].endswith("INVITE") and int(first[8:11]) >= 200:
+            if not first.startswith("SIP/2.0 200"):
+                mgwtest.fail(f"re-INVITE refused: {first}")
+            request(sip, d, "ACK", cseq)
+            return body
+    mgwtest.fail(f"no answer to the re-INVITE within {timeout} s")
 
 
 def bye(sip, d, cseq=2, timeout=5):
