@@ -11,6 +11,8 @@ All sockets are non-blocking.
 - reinvite(sip, dialog, media, cseq): a re-INVITE, its 200 ACKed; the answer.
 - bye(sip, dialog, cseq): BYE; returns the response's status, answering the
   gateway's own requests meanwhile.
+- wait_request(sip, method, timeout): the gateway's next `method` request
+  (e.g. its BYE), answered 200; its headers.
 """
 import socket
 import time
@@ -164,4 +166,23 @@ def bye(sip, d, cseq=2, timeout=5):
             return int(first.split()[1])
         if not first.startswith("SIP/2.0") and not first.startswith("ACK"):
             reply_200(sip, msg, addr)
+    return None
+
+
+def wait_request(sip, method, timeout):
+    """Answers the gateway's requests with 200 until one is `method`: its
+    headers ({lower-case name: [values]}), or None after `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            data, addr = sip.recvfrom(65535)
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        msg = data.decode(errors="replace")
+        first, h, _ = parse(msg)
+        if not first.startswith("SIP/2.0") and not first.startswith("ACK"):
+            reply_200(sip, msg, addr)
+            if first.startswith(method + " "):
+                return h
     return None

@@ -27,24 +27,6 @@ PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-whip.toml")
 BOUND_S = 20   # BYE after the call is up, at most
 
 
-def wait_bye(sip, timeout):
-    """The gateway's BYE (answered 200): its Reason header, or None."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            data, addr = sip.recvfrom(65535)
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        msg = data.decode(errors="replace")
-        first, h, _ = rawcaller.parse(msg)
-        if not first.startswith("SIP/2.0"):
-            rawcaller.reply_200(sip, msg, addr)
-            if first.startswith("BYE"):
-                return h.get("reason", [""])[0]
-    return None
-
-
 def one_case(procs, name, turn_env):
     check = mgwtest.check
     sip_port, dead = mgwtest.free_port(), mgwtest.free_port()
@@ -58,9 +40,10 @@ def one_case(procs, name, turn_env):
     media = f"m=audio {rtp.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
     rawcaller.invite(sip, sip_port, media)
     t0 = time.time()
-    reason = wait_bye(sip, BOUND_S)
+    bye = rawcaller.wait_request(sip, "BYE", BOUND_S)
+    reason = bye and bye.get("reason", [""])[0]
     took = time.time() - t0
-    check(reason is not None, f"{name}: the gateway hung up within {BOUND_S} s ({took:.1f} s)")
+    check(bye is not None, f"{name}: the gateway hung up within {BOUND_S} s ({took:.1f} s)")
     check(reason and "TURN" in reason, f"{name}: the BYE's Reason names the TURN failure ({reason})")
     check(procs.wait_for_output(gw, r"room\.failed, reason=\(string\)\"TURN\W+allocation\W+failed", 5),
           f"{name}: room.failed says the TURN allocation failed")

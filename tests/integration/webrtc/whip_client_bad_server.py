@@ -47,28 +47,18 @@ class Room(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         port = mgwtest.free_port()
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Room)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        # The event log escapes spaces ("\\ "): \W+ stands for one.
         cases = [("garbage", r"answer\W+was\W+refused"), ("error", r"HTTP\W+500"), ("redirect", r"no\W+answer\W+from")]
         clients = []
         for path, _ in cases:
             env = {"MODE": "whip", "URL": f"http://127.0.0.1:{port}/{path}", "WAV": os.path.join(wd, path + ".wav"),
                    "COUNT_REPORT": os.path.join(wd, path + ".json")}
             clients.append(wwc.start(procs, path, "client.toml", env, r"client: offering"))
-        t0 = time.monotonic()
-        for (path, reason), p in zip(cases, clients):
-            ok = procs.wait_for_output(p, r"room\.failed, reason=\(string\)\".*(" + reason + ")", 20)
-            line = [l for l in procs.output(p).splitlines() if "room.failed" in l]
-            check(ok, f"{path}: room.failed naming the problem ({line[-1][-160:] if line else 'none'})")
-        check(time.monotonic() - t0 < 20, f"every failure within a bounded wait ({time.monotonic() - t0:.1f} s)")
-        for (path, _), p in zip(cases, clients):
-            check(p.poll() is None, f"{path}: the gateway is still running")
-            check(procs.stop(p) == 0, f"{path}: the gateway stops cleanly")
+        wwc.expect_room_failures(procs, cases, clients)
         server.shutdown()
     return 0
 

@@ -30,6 +30,23 @@ def start(procs, name, pipeline, env, ready):
     return p
 
 
+def expect_room_failures(procs, cases, clients, bound_s=20):
+    """Each client (of `cases`: [(name, reason regex)]) reports room.failed
+    matching its reason within `bound_s`, keeps running, and stops cleanly.
+    The event log escapes spaces ("\\ "): in a reason, \\W+ stands for one."""
+    check = mgwtest.check
+    t0 = time.monotonic()
+    for (name, reason), p in zip(cases, clients):
+        ok = procs.wait_for_output(p, r"room\.failed, reason=\(string\)\".*(" + reason + ")", bound_s)
+        line = [l for l in procs.output(p).splitlines() if "room.failed" in l]
+        check(ok, f"{name}: room.failed naming the problem ({line[-1][-160:] if line else 'none'})")
+    took = time.monotonic() - t0
+    check(took < bound_s, f"every failure within a bounded wait ({took:.1f} s)")
+    for (name, _), p in zip(cases, clients):
+        check(p.poll() is None, f"{name}: the gateway is still running")
+        check(procs.stop(p) == 0, f"{name}: the gateway stops cleanly")
+
+
 def main():
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
