@@ -65,16 +65,133 @@ std::string error_of(JsonObject *root)
     return "";
 }
 
+// A reply to one of our requests, as `done` wants it: the error, or the
+// plugin's data (sync plugin requests), or "data" (create, attach), or the
+// whole object (ack).
+void answer(JsonObject *root, const JanusApi::Done &done)
+{
+    if (std::string e = error_of(root); !e.empty())
+        return done(nullptr, e);
+    JsonObject *out = member_object(member_object(root, "plugindata"), "data");
+    if (!out)
+        out = member_object(root, "data");
+    done(out ? out : root, "");
+}
+
 } // namespace
 
 JanusApi::JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, guint timeout_s)
     : url_(std::move(url)), token_(std::move(token)), on_event_(std::move(on_event)), on_lost_(std::move(on_lost)),
       soup_(soup_session_new_with_options("timeout", timeout_s, "user-agent", "mediagw", nullptr)),
       poll_soup_(soup_session_new_with_options("timeout", 45u, "user-agent", "mediagw", nullptr)),
-      cancel_(g_cancellable_new())
+      cancel_(g_cancellable_new()), timeout_s_(timeout_s)
 {
     while (!url_.empty() && url_.back() == '/')
         url_.pop_back();
+    websocket_ = url_.rfind("ws://", 0) == 0 || url_.rfind("wss://", 0) == 0;
+}
+
+// --- the WebSocket transport: requests and answers matched by transaction,
+// events pushed by Janus (no long-poll).
+
+void JanusApi::ws_connect(std::function<void(const std::string &error)> done)
+{
+    SoupMessage *msg = soup_message_new("GET", url_.c_str());
+    if (!msg)
+        return done("not a valid URL: " + url_);
+    const char *protocols[] = {"janus-protocol", nullptr};
+    struct Connecting {
+        JanusApi *api;
+        std::weak_ptr<int> alive;
+        std::function<void(const std::string &)> done;
+    };
+    // On the long-poll's session: its I/O timeout (45 s) outlasts the 25 s
+    // between keepalives; the request one (5 s) would cut a quiet socket.
+    soup_session_websocket_connect_async(
+        poll_soup_, msg, nullptr, const_cast<char **>(protocols), G_PRIORITY_DEFAULT, cancel_,
+        [](GObject *source, GAsyncResult *result, gpointer data) {
+            std::unique_ptr<Connecting> c(static_cast<Connecting *>(data));
+            GError *error = nullptr;
+            SoupWebsocketConnection *ws = soup_session_websocket_connect_finish(SOUP_SESSION(source), result, &error);
+            if (!c->alive.lock()) {
+                if (ws)
+                    g_object_unref(ws);
+                if (error)
+                    g_error_free(error);
+                return;
+            }
+            if (!ws) {
+                std::string why = std::string("no WebSocket to Janus: ") + (error ? error->message : "unknown error");
+                g_error_free(error);
+                return c->done(why);
+            }
+            c->api->ws_ = ws;
+            g_signal_connect(ws, "message", G_CALLBACK(&JanusApi::on_ws_message), c->api);
+            g_signal_connect_swapped(ws, "closed", G_CALLBACK(+[](JanusApi *api) {
+                                         if (!api->destroying_)
+                                             api->on_lost_("the WebSocket to Janus closed");
+                                     }),
+                                     c->api);
+            c->done("");
+        },
+        new Connecting{this, alive_, std::move(done)});
+    g_object_unref(msg);
+}
+
+void JanusApi::ws_send(const std::string &transaction, gchar *text, Done done)
+{
+    struct Expiry {
+        JanusApi *api;
+        std::string transaction;
+    };
+    const guint timer = g_timeout_add_seconds_full(
+        G_PRIORITY_DEFAULT, timeout_s_,
+        [](gpointer data) {
+            auto *e = static_cast<Expiry *>(data);
+            auto it = e->api->waiting_.find(e->transaction);
+            if (it != e->api->waiting_.end()) {
+                Done late = std::move(it->second.done);
+                e->api->waiting_.erase(it);
+                late(nullptr, "no answer from Janus within " + std::to_string(e->api->timeout_s_) + " s");
+            }
+            return G_SOURCE_REMOVE;
+        },
+        new Expiry{this, transaction}, [](gpointer data) { delete static_cast<Expiry *>(data); });
+    waiting_[transaction] = {std::move(done), timer};
+    soup_websocket_connection_send_text(ws_, text);
+    g_free(text);
+}
+
+// An answer to a request of ours (its transaction still waits), else an
+// event: Janus' plugin events carry the transaction of the request that
+// caused them too, after its ack.
+void JanusApi::on_ws_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self)
+{
+    auto *api = static_cast<JanusApi *>(self);
+    if (type != SOUP_WEBSOCKET_DATA_TEXT)
+        return;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    gsize n = 0;
+    const char *data = static_cast<const char *>(g_bytes_get_data(message, &n));
+    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+        return; // not Janus: ignored (an answer it should have been times out)
+    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+    auto it = api->waiting_.find(member_string(root, "transaction"));
+    if (it != api->waiting_.end()) {
+        Done done = std::move(it->second.done);
+        g_source_remove(it->second.timer);
+        api->waiting_.erase(it);
+        return answer(root, done);
+    }
+    api->dispatch(root);
+}
+
+std::function<void()> JanusApi::take_after_create()
+{
+    auto f = std::move(after_create_);
+    after_create_ = nullptr;
+    return f ? f : [] {};
 }
 
 JanusApi::~JanusApi()
@@ -83,17 +200,39 @@ JanusApi::~JanusApi()
         if (timer)
             g_source_remove(timer);
     alive_.reset();
+    for (auto &[transaction, w] : waiting_)
+        g_source_remove(w.timer);
+    if (ws_) {
+        g_signal_handlers_disconnect_by_data(ws_, this);
+        if (soup_websocket_connection_get_state(ws_) == SOUP_WEBSOCKET_STATE_OPEN)
+            soup_websocket_connection_close(ws_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+        g_object_unref(ws_);
+    }
     g_cancellable_cancel(cancel_);
     g_object_unref(cancel_);
     g_object_unref(soup_);
     g_object_unref(poll_soup_);
 }
 
-// `b` is inside an open object: the transaction (and token) close it.
-void JanusApi::request(const std::string &path, JsonBuilder *b, Done done)
+// `b` is inside an open object: the transaction (and token, and over a
+// WebSocket the ids the HTTP API has in its path) close it.
+void JanusApi::request(guint64 session, guint64 handle, JsonBuilder *b, Done done)
 {
+    const std::string transaction = "mgw" + std::to_string(++transaction_);
     json_builder_set_member_name(b, "transaction");
-    json_builder_add_string_value(b, ("mgw" + std::to_string(++transaction_)).c_str());
+    json_builder_add_string_value(b, transaction.c_str());
+    std::string path;
+    if (session) {
+        path = "/" + std::to_string(session) + (handle ? "/" + std::to_string(handle) : "");
+        if (ws_) {
+            json_builder_set_member_name(b, "session_id");
+            json_builder_add_int_value(b, (gint64)session);
+        }
+    }
+    if (handle && ws_) {
+        json_builder_set_member_name(b, "handle_id");
+        json_builder_add_int_value(b, (gint64)handle);
+    }
     if (!token_.empty()) {
         json_builder_set_member_name(b, "token");
         json_builder_add_string_value(b, token_.c_str());
@@ -104,6 +243,8 @@ void JanusApi::request(const std::string &path, JsonBuilder *b, Done done)
     gchar *text = json_to_string(root, FALSE);
     const gsize size = strlen(text);
     json_node_unref(root);
+    if (ws_)
+        return ws_send(transaction, text, std::move(done));
 
     SoupMessage *msg = soup_message_new("POST", (url_ + path).c_str());
     if (!msg) {
@@ -123,13 +264,7 @@ void JanusApi::request(const std::string &path, JsonBuilder *b, Done done)
         if (!json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr) ||
             !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
             return done(nullptr, "Janus answered something that is not a JSON object");
-        JsonObject *root = json_node_get_object(json_parser_get_root(parser));
-        if (std::string e = error_of(root); !e.empty())
-            return done(nullptr, e);
-        JsonObject *out = member_object(member_object(root, "plugindata"), "data");
-        if (!out)
-            out = member_object(root, "data");
-        done(out ? out : root, "");
+        answer(json_node_get_object(json_parser_get_root(parser)), done);
     };
     soup_session_send_and_read_async(soup_, msg, G_PRIORITY_DEFAULT, cancel_, on_http_reply,
                                      new Pending{msg, std::move(reply), alive_});
@@ -142,19 +277,35 @@ void JanusApi::create(std::function<void(const std::string &error)> done)
     json_builder_set_member_name(b, "janus");
     json_builder_add_string_value(b, "create");
     creating_ = true;
-    request("", b, [this, done = std::move(done)](JsonObject *data, const std::string &error) {
+    if (websocket_ && !ws_)
+        return ws_connect([this, b, done = std::move(done)](const std::string &error) mutable {
+            if (error.empty() && !destroying_)
+                return create_session(b, std::move(done));
+            creating_ = false;
+            g_object_unref(b);
+            if (destroying_)
+                return destroy(take_after_create());
+            done(error);
+        });
+    create_session(b, std::move(done));
+}
+
+void JanusApi::create_session(JsonBuilder *b, std::function<void(const std::string &error)> done)
+{
+    request(0, 0, b, [this, done = std::move(done)](JsonObject *data, const std::string &error) {
         creating_ = false;
         session_id_ = error.empty() && json_object_has_member(data, "id")
                           ? (guint64)json_object_get_int_member(data, "id")
                           : 0;
         if (destroying_) // destroy() came while creating: this session must not outlive us
-            return destroy(std::move(after_create_));
+            return destroy(take_after_create());
         if (!error.empty())
             return done(error);
         if (!session_id_)
             return done("Janus created no session (no data.id in its answer)");
         keepalive_timer_ = g_timeout_add_seconds(25, &JanusApi::keepalive, this);
-        poll();
+        if (!ws_)
+            poll(); // over a WebSocket, events come by themselves
         done("");
     });
 }
@@ -167,7 +318,7 @@ void JanusApi::attach(const char *plugin, std::function<void(guint64, const std:
     json_builder_add_string_value(b, "attach");
     json_builder_set_member_name(b, "plugin");
     json_builder_add_string_value(b, plugin);
-    request("/" + std::to_string(session_id_), b, [done = std::move(done)](JsonObject *data, const std::string &e) {
+    request(session_id_, 0, b, [done = std::move(done)](JsonObject *data, const std::string &e) {
         guint64 id = e.empty() && json_object_has_member(data, "id") ? json_object_get_int_member(data, "id") : 0;
         done(id, e.empty() && !id ? "Janus attached no handle (no data.id)" : e);
     });
@@ -193,7 +344,7 @@ void JanusApi::message(guint64 handle, JsonNode *body, Done done, const std::str
         json_builder_add_boolean_value(b, FALSE); // our SDP carries every candidate
         json_builder_end_object(b);
     }
-    request("/" + std::to_string(session_id_) + "/" + std::to_string(handle), b, std::move(done));
+    request(session_id_, handle, b, std::move(done));
 }
 
 void JanusApi::detach(guint64 handle)
@@ -204,7 +355,7 @@ void JanusApi::detach(guint64 handle)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "janus");
     json_builder_add_string_value(b, "detach");
-    request("/" + std::to_string(session_id_) + "/" + std::to_string(handle), b, [](JsonObject *, auto &) {});
+    request(session_id_, handle, b, [](JsonObject *, auto &) {});
 }
 
 void JanusApi::destroy(std::function<void()> done)
@@ -225,7 +376,11 @@ void JanusApi::destroy(std::function<void()> done)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "janus");
     json_builder_add_string_value(b, "destroy");
-    request("/" + std::to_string(id), b, [done = std::move(done)](JsonObject *, auto &) { done(); });
+    request(id, 0, b, [this, done = std::move(done)](JsonObject *, auto &) {
+        if (ws_)
+            soup_websocket_connection_close(ws_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+        done();
+    });
 }
 
 gboolean JanusApi::keepalive(gpointer self)
@@ -235,7 +390,7 @@ gboolean JanusApi::keepalive(gpointer self)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "janus");
     json_builder_add_string_value(b, "keepalive");
-    api->request("/" + std::to_string(api->session_id_), b, [](JsonObject *, auto &) {});
+    api->request(api->session_id_, 0, b, [](JsonObject *, auto &) {});
     return G_SOURCE_CONTINUE;
 }
 

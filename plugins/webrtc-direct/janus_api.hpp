@@ -1,13 +1,15 @@
-// Janus Gateway's HTTP API, client side (libsoup 3 on the main loop, JSON
-// with json-glib): one Janus session, its plugin handles, requests, and the
-// long-poll that brings their asynchronous events. Nothing here knows about
-// the videoroom; janus_room does.
+// Janus Gateway's API, client side (libsoup 3 on the main loop, JSON with
+// json-glib): one Janus session, its plugin handles, requests, and their
+// asynchronous events - over HTTP (a long-poll brings the events) or over a
+// WebSocket (`url` ws:// or wss://, protocol janus-protocol). Nothing here
+// knows about the videoroom; janus_room does.
 #pragma once
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -29,7 +31,8 @@ public:
     using EventHandler = std::function<void(const JanusEvent &)>;
     using LostHandler = std::function<void(const std::string &reason)>;
 
-    // `url`: the API root, e.g. http://janus.example.org:8088/janus; `token`:
+    // `url`: the API root, e.g. http://janus.example.org:8088/janus or
+    // wss://janus.example.org:8989; `token`:
     // Janus' API token (token_auth), sent in every request when set.
     JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, guint timeout_s = 10);
     ~JanusApi();
@@ -54,7 +57,12 @@ public:
     bool has_session() const { return session_id_ != 0; }
 
 private:
-    void request(const std::string &path, JsonBuilder *b, Done done);
+    void request(guint64 session, guint64 handle, JsonBuilder *b, Done done);
+    void create_session(JsonBuilder *b, std::function<void(const std::string &error)> done);
+    std::function<void()> take_after_create();
+    void ws_connect(std::function<void(const std::string &error)> done);
+    void ws_send(const std::string &transaction, gchar *text, Done done);
+    static void on_ws_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
     void poll();
     void on_poll_reply(GBytes *body, const std::string &error);
     void dispatch(JsonObject *event);
@@ -63,8 +71,16 @@ private:
     std::string url_, token_;
     EventHandler on_event_;
     LostHandler on_lost_;
-    SoupSession *soup_, *poll_soup_;   // requests; the long-poll (Janus holds it up to 30 s)
+    SoupSession *soup_, *poll_soup_;   // requests; the long-poll (Janus holds it up to 30 s) or the WebSocket
     GCancellable *cancel_;
+    guint timeout_s_;
+    bool websocket_ = false;                 // ws:// or wss://
+    SoupWebsocketConnection *ws_ = nullptr;
+    struct Waiting {
+        Done done;
+        guint timer = 0;
+    };
+    std::map<std::string, Waiting> waiting_; // WebSocket requests by transaction
     guint64 session_id_ = 0;
     guint keepalive_timer_ = 0, retry_timer_ = 0;
     int poll_failures_ = 0;
