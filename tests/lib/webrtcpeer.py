@@ -54,6 +54,11 @@ except ImportError:
     audioop = None
 
 Gst.init(None)
+# Load the probe types' wrappers now, before streaming threads (audio, video)
+# race to do it in the probes: "TypeError: Must be Gst.PadProbeInfo, not
+# PadProbeInfo" on every buffer otherwise (seen by scripts/bench janus).
+_ = (Gst.PadProbeInfo, Gst.PadProbeInfo.get_buffer, Gst.PadProbeInfo.get_buffer_list, Gst.PadProbeType.BUFFER_LIST,
+     Gst.Buffer.extract_dup, Gst.BufferList.length)
 
 RATE = 8000             # decoded audio is analysed at this rate, mono S16
 KEEP_S = 2.0            # seconds of decoded audio kept for frequency()
