@@ -6,7 +6,9 @@ namespace sipsofia {
 
 void Latch::reset(GstElement *sink, bool strict)
 {
-    sink_ = sink;
+    // Only a sink with an address to change: an ICE sink (nicesink) sends
+    // on the pair the checks selected.
+    sink_ = sink && g_object_class_find_property(G_OBJECT_GET_CLASS(sink), "host") ? sink : nullptr;
     strict_ = strict;
     g_clear_object(&address_);
     port_ = 0;

@@ -16,7 +16,8 @@ public:
     Latch(const Latch &) = delete;
     Latch &operator=(const Latch &) = delete;
 
-    // `sink`: the udpsink to redirect (borrowed). Call while its udpsrc is stopped.
+    // `sink`: the udpsink to redirect (borrowed; a sink without a "host"
+    // property is left alone). Call while its udpsrc is stopped.
     void reset(GstElement *sink, bool strict);
     // On the udpsrc's streaming thread, for each received buffer: false = drop it.
     bool accept(GstBuffer *buffer);

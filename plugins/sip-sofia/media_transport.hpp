@@ -2,7 +2,8 @@
 // builds its chain around the four elements a transport makes, so a new
 // transport (ICE with TURN candidates from a `turn` node) plugs in without
 // touching the rest of the plugin. Plain UDP is udp_transport.hpp; a TURN
-// relay (the phone-behind-NAT case) is turn_transport.hpp.
+// relay (the phone-behind-NAT case) is turn_transport.hpp; ICE (RFC 8445,
+// libnice) is ice_transport.hpp.
 #pragma once
 
 #include <gst/gst.h>
@@ -42,6 +43,10 @@ public:
                                TransportElements &out, std::string &error) = 0;
     // The elements were stopped and dropped (end of call, re-INVITE).
     virtual void elements_released() {}
+    // Caps of what a source of make_elements() gives: its own "caps"
+    // property (udpsrc), or wherever the transport keeps them (nicesrc has
+    // no such property).
+    virtual void set_source_caps(GstElement *src, GstCaps *caps) const { g_object_set(src, "caps", caps, nullptr); }
 };
 
 } // namespace sipsofia

@@ -125,10 +125,10 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
     GstCaps *caps = pt_caps(static_cast<guint>(params.codec.payload_type));
     if (params.srtp.on)
         gst_structure_set_name(gst_caps_get_structure(caps, 0), "application/x-srtp");
-    g_object_set(rtp_src, "caps", caps, nullptr);
+    transport_->set_source_caps(rtp_src, caps);
     gst_caps_unref(caps);
     caps = gst_caps_new_empty_simple(params.srtp.on ? "application/x-srtcp" : "application/x-rtcp");
-    g_object_set(rtcp_src, "caps", caps, nullptr);
+    transport_->set_source_caps(rtcp_src, caps);
     gst_caps_unref(caps);
     rtp_latch_.reset(rtp_sink, strict_source);
     rtcp_latch_.reset(rtcp_sink, strict_source);

@@ -1,6 +1,9 @@
 // sip-sofia: answers SIP calls (one at a time) and carries their audio as
 // the node's ports. SIP in sip_agent, SDP in sdp_negotiation, RTP in
 // rtp_media; this file wires them to the core (properties, ports, events).
+#include "ice_sdp.hpp"
+#include "ice_settings.hpp"
+#include "ice_transport.hpp"
 #include "rtp_media.hpp"
 #include "sdp_checks.hpp"
 #include "sdp_negotiation.hpp"
@@ -31,7 +34,12 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::node("ice", "ice-servers",
                         "a turn node: each call's RTP and RTCP go through a relay allocated on its first TURN "
                         "server over UDP, and our SDP announces the relayed address (a phone behind NAT); a node "
-                        "with STUN servers only changes nothing"),
+                        "with STUN servers only changes nothing. With media_nat = ice, ICE calls take their "
+                        "server-reflexive and relayed candidates from it instead"),
+    mediagw::prop::choice("media_nat", "off|ice", "off",
+                          "ice: calls whose offer has ICE attributes (and our own offers) get ICE (RFC 8445, "
+                          "libnice): host candidates on rtp_address, server-reflexive and relayed ones from the "
+                          "`ice` node; a peer without ICE gets plain RTP (through the relay when `ice` is set)"),
     mediagw::prop::list("codecs", "opus,G722,PCMU,PCMA",
                         "audio codecs, in our order of preference: opus, G722, PCMU, PCMA"),
     mediagw::prop::list("video_codecs", "VP8,H264",
@@ -263,7 +271,7 @@ private:
         std::string error;
         // A relay per stream costs the TURN server ports: video only when offered (or ours to offer).
         const bool video = o.sdp.empty() ? offers_video() : o.sdp.find("m=video") != std::string::npos;
-        if (!media_->is_open() && !open_media(video, error)) {
+        if (!media_->is_open() && !(start_ice(o.sdp, error) && open_media(video, error))) {
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return {500, "", error, ""};
         }
@@ -282,6 +290,10 @@ private:
         sipsofia::Negotiation n = sipsofia::negotiate(o.sdp, codecs_, local);
         if (!n.ok)
             return {n.status, "", n.reason, ""};
+        if (ice_) { // before the media starts: its elements check whether the peer does ICE
+            ice_->apply_remote(o.sdp, false);
+            n.answer = ice_->add_local(n.answer);
+        }
         sipsofia::RemoteMedia remote{n.remote_address, n.remote_rtp_port, n.remote_rtcp_port};
         const bool on_hold = remote.address == "0.0.0.0";
         if (!on_hold && !media_->matches(n)) {
@@ -311,7 +323,7 @@ private:
 
     void log_media(const sipsofia::Negotiation &n, const std::string &local_address)
     {
-        const bool relayed = !media_->public_address().empty();
+        const bool relayed = !ice_ && !media_->public_address().empty();
         for (const sipsofia::Stream *st : {&n.audio, &n.video})
             if (st->active)
                 log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s%s%s) from %s:%d%s to %s:%d", st->codec.name.c_str(),
@@ -319,7 +331,8 @@ private:
                     st->dtmf_pt >= 0 ? ", telephone-event" : "", st->nack_pli || st->ccm_fir ? ", rtcp-fb" : "",
                     st->srtp.on ? ", SRTP " : "", st->srtp.suite.c_str(), // the suite only, never a key
                     local_address.c_str(), st == &n.audio ? media_->port() : media_->video_port(),
-                    relayed ? " (TURN relay)" : "", st->remote_address.c_str(), st->remote_rtp_port);
+                    relayed ? " (TURN relay)" : ice_ ? " (ICE default candidate)" : "", st->remote_address.c_str(),
+                    st->remote_rtp_port);
     }
 
     // Main loop, once a second while a call is up.
@@ -341,6 +354,7 @@ private:
         // Ready for the next call: a new chain and new ports then.
         media_->stop();
         media_->close();
+        ice_.reset();
         media_ready_ = false;
         last_answer_.clear();
         our_offer_.clear();
@@ -365,7 +379,8 @@ private:
             }
             gst_object_unref(out);
         }
-        stopped();
+        // The last call's ICE agent may still be giving its TURN allocations back.
+        sipsofia::IceSession::when_closed(1000, [this] { stopped(); });
     }
 
     void disarm_rtp_timer()
@@ -450,6 +465,8 @@ private:
         our_offer_ = sipsofia::create_offer(codecs_, local_media(o));
         if (our_offer_.empty())
             return {488, "", "no codec to offer", ""};
+        if (ice_)
+            our_offer_ = ice_->add_local(our_offer_);
         return {200, "", "", our_offer_};
     }
 
@@ -463,6 +480,8 @@ private:
         }
         sipsofia::RemoteMedia remote{n.remote_address, n.remote_rtp_port, n.remote_rtcp_port};
         std::string error;
+        if (ice_)
+            ice_->apply_remote(sdp, true);
         if (remote.address != "0.0.0.0" && !media_->start(n, error)) {
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return false;
@@ -470,7 +489,8 @@ private:
         const std::string relayed = media_->public_address();
         log(MGW_LOG_INFO, "media: %s (pt %d) from %s:%d%s to %s:%d (answer to our offer)", n.codec.name.c_str(),
             n.codec.payload_type, relayed.empty() ? bind_address().c_str() : relayed.c_str(), media_->port(),
-            relayed.empty() ? "" : " (TURN relay)", remote.address.c_str(), remote.rtp_port);
+            ice_ ? " (ICE default candidate)" : relayed.empty() ? "" : " (TURN relay)", remote.address.c_str(),
+            remote.rtp_port);
         remote_sends_ = n.remote_sends;
         peer_dtmf_ = n.audio.dtmf_pt >= 0;
         last_answer_ = our_offer_; // what a later refresh without SDP offers again
@@ -484,7 +504,7 @@ private:
             error = "dial: offering SRTP is not supported; set srtp = optional or off";
             return false;
         }
-        if (!media_->is_open() && !open_media(offers_video(), error))
+        if (!media_->is_open() && !(start_ice("", error) && open_media(offers_video(), error)))
             return false;
         if (!media_ready_) { // the call is placed once the relay is allocated
             media_->when_ready([this, uri](const std::string &e) {
@@ -494,8 +514,7 @@ private:
                     if (place_call(uri, why))
                         return;
                 } else {
-                    turn_failed(e);
-                    why = "TURN allocation failed: " + e;
+                    why = media_failed(e);
                 }
                 fail("dial " + uri + ": " + why + " (the call was not placed)");
             });
@@ -512,6 +531,8 @@ private:
             error = "dial: no codec to offer";
             return false;
         }
+        if (ice_)
+            our_offer_ = ice_->add_local(our_offer_);
         return agent_->dial(uri, our_offer_, error);
     }
 
@@ -522,6 +543,15 @@ private:
     bool open_media(bool video, std::string &error)
     {
         media_ready_ = false;
+        if (ice_) { // ready once gathered
+            auto ice = [ice = ice_](const char *label) -> std::unique_ptr<sipsofia::MediaTransport> {
+                return std::make_unique<sipsofia::IceTransport>(ice, label);
+            };
+            if (media_->open(bind_address(), error, video, ice))
+                return true;
+            ice_.reset();
+            return false;
+        }
         sipsofia::RtpMedia::TransportFactory relay;
         if (auto server = turn_server(error)) {
             server->refetch = [this] {
@@ -574,12 +604,56 @@ private:
         if (!agent_ || !agent_->answer_pending())
             return;
         if (!error.empty()) {
-            turn_failed(error);
-            agent_->respond({500, "", "TURN allocation failed: " + error, ""});
+            agent_->respond({500, "", media_failed(error), ""});
             return;
         }
         media_ready_ = true;
         agent_->respond(answer_offer(o));
+    }
+
+    // The transports of a call could not get their addresses: why, for a
+    // Warning header or a failed dial.
+    std::string media_failed(const std::string &error)
+    {
+        if (!ice_) {
+            turn_failed(error);
+            return "TURN allocation failed: " + error;
+        }
+        media_->close();
+        ice_.reset();
+        media_ready_ = false;
+        log(MGW_LOG_ERROR, "ICE: %s", error.c_str());
+        return "ICE: " + error;
+    }
+
+    // media_nat = ice: a call gets an ICE agent when it will carry our
+    // offer (`offer` empty) or when the peer's offer has ICE attributes;
+    // other peers keep plain RTP (or the TURN relay). false: the `ice`
+    // node's servers are unusable.
+    bool start_ice(const std::string &offer, std::string &error)
+    {
+        ice_.reset();
+        const sipsofia::RemoteIceMedia peer = sipsofia::remote_ice(offer);
+        if (str("media_nat") != "ice" || (!offer.empty() && !peer.any()))
+            return true;
+        sipsofia::IceServers servers;
+        if (!str("ice").empty()) {
+            GstStructure *ice = query_node(str("ice"), "ice-servers");
+            if (!ice) {
+                error = "ice: node '" + str("ice") + "' gave no ice-servers";
+                return false;
+            }
+            const bool ok = sipsofia::ice_servers_from(ice, servers, error);
+            gst_structure_free(ice);
+            if (!ok) {
+                error = "ice: " + error;
+                return false;
+            }
+        }
+        // We control when we offer, and against an ICE-lite peer (RFC 8445 section 6.1.1).
+        const bool controlling = offer.empty() || peer.audio.lite || peer.video.lite;
+        ice_ = std::make_shared<sipsofia::IceSession>(servers, controlling, turn_log());
+        return true;
     }
 
     void turn_failed(const std::string &error)
@@ -687,6 +761,7 @@ private:
     std::unique_ptr<sipsofia::SignallingSettings> signalling_;
     bool media_ready_ = false; // the open transports know their SDP addresses
     std::string our_offer_; // the last SDP offer we made in this call
+    std::shared_ptr<sipsofia::IceSession> ice_; // this call's ICE agent (media_nat = ice and a peer that does ICE)
     bool held_ = false;
     bool peer_dtmf_ = false; // the peer takes RFC 4733 telephone-event
 };
