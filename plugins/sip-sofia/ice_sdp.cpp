@@ -1,4 +1,5 @@
 #include "ice_sdp.hpp"
+#include "sdp_text.hpp"
 
 #include <gst/sdp/sdp.h>
 
@@ -9,19 +10,12 @@ namespace sipsofia {
 
 namespace {
 
-struct SdpFree {
-    void operator()(GstSDPMessage *m) const { gst_sdp_message_free(m); }
-};
-using SdpPtr = std::unique_ptr<GstSDPMessage, SdpFree>;
-
 SdpPtr parse(const std::string &text)
 {
-    GstSDPMessage *raw = nullptr;
-    if (text.empty()) // GstSDP asserts on an empty text
+    SdpPtr msg = parse_sdp(text);
+    if (!msg)
         return nullptr;
-    if (gst_sdp_message_new_from_text(text.c_str(), &raw) != GST_SDP_OK || !raw)
-        return nullptr;
-    SdpPtr msg(raw);
+    GstSDPMessage *raw = msg.get();
     // GstSDP takes almost any text: an SDP has at least v= and an m= line.
     if (!gst_sdp_message_get_version(raw) || gst_sdp_message_medias_len(raw) == 0)
         return nullptr;

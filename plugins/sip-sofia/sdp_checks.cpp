@@ -1,4 +1,5 @@
 #include "sdp_checks.hpp"
+#include "sdp_text.hpp"
 
 #include <gst/sdp/sdp.h>
 
@@ -8,22 +9,6 @@
 namespace sipsofia {
 
 namespace {
-
-struct SdpFree {
-    void operator()(GstSDPMessage *m) const { gst_sdp_message_free(m); }
-};
-using SdpPtr = std::unique_ptr<GstSDPMessage, SdpFree>;
-
-SdpPtr parse(const std::string &text)
-{
-    GstSDPMessage *m = nullptr;
-    if (text.empty())
-        return nullptr;
-    SdpPtr owner;
-    const bool ok = gst_sdp_message_new_from_text(text.c_str(), &m) == GST_SDP_OK;
-    owner.reset(m);
-    return ok ? std::move(owner) : nullptr;
-}
 
 const GstSDPMedia *first_audio(const GstSDPMessage *m)
 {
@@ -40,7 +25,7 @@ const GstSDPMedia *first_audio(const GstSDPMessage *m)
 
 bool sdp_is_hold(const std::string &sdp)
 {
-    SdpPtr msg = parse(sdp);
+    SdpPtr msg = parse_sdp(sdp);
     const GstSDPMedia *m = first_audio(msg.get());
     if (!m)
         return false;
@@ -56,7 +41,7 @@ bool sdp_is_hold(const std::string &sdp)
 
 int sdp_check(const std::string &sdp, std::string &why)
 {
-    SdpPtr msg = parse(sdp);
+    SdpPtr msg = parse_sdp(sdp);
     if (!msg || !gst_sdp_message_get_version(msg.get())) {
         why = "unparsable SDP (no v= line)";
         return 400;

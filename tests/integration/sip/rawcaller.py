@@ -149,10 +149,9 @@ def reinvite(sip, d, media, cseq=2, timeout=5):
     mgwtest.fail(f"no answer to the re-INVITE within {timeout} s")
 
 
-def bye(sip, d, cseq=2, timeout=5):
-    """BYE; the status of its response (None without one). The gateway's own
-    requests meanwhile get a 200."""
-    request(sip, d, "BYE", cseq)
+def _incoming(sip, timeout):
+    """(first line, headers, message) of each message arriving within
+    `timeout` s; the gateway's requests (but ACK) are answered 200 first."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -162,27 +161,25 @@ def bye(sip, d, cseq=2, timeout=5):
             continue
         msg = data.decode(errors="replace")
         first, h, _ = parse(msg)
-        if first.startswith("SIP/2.0") and h.get("cseq", [""])[0].endswith("BYE"):
-            return int(first.split()[1])
         if not first.startswith("SIP/2.0") and not first.startswith("ACK"):
             reply_200(sip, msg, addr)
+        yield first, h, msg
+
+
+def bye(sip, d, cseq=2, timeout=5):
+    """BYE; the status of its response (None without one). The gateway's own
+    requests meanwhile get a 200."""
+    request(sip, d, "BYE", cseq)
+    for first, h, _ in _incoming(sip, timeout):
+        if first.startswith("SIP/2.0") and h.get("cseq", [""])[0].endswith("BYE"):
+            return int(first.split()[1])
     return None
 
 
 def wait_request(sip, method, timeout):
     """Answers the gateway's requests with 200 until one is `method`: its
     headers ({lower-case name: [values]}), or None after `timeout` s."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            data, addr = sip.recvfrom(65535)
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        msg = data.decode(errors="replace")
-        first, h, _ = parse(msg)
-        if not first.startswith("SIP/2.0") and not first.startswith("ACK"):
-            reply_200(sip, msg, addr)
-            if first.startswith(method + " "):
-                return h
+    for first, h, _ in _incoming(sip, timeout):
+        if first.startswith(method + " "):
+            return h
     return None
