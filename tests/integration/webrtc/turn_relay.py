@@ -7,6 +7,7 @@ Asserted:
   - the gateway's SDP answer carries relayed candidates only (typ relay);
   - a webrtcbin WHIP+WHEP client connects and the media flows through the
     relay: 1000 Hz heard, video frames decoded; coturn logs the allocations;
+  - the same with the TURN server reached over TCP (`?transport=tcp`);
   - with a wrong shared secret, coturn refuses the allocation and the offer
     gets a 502 whose reason names the TURN failure; the gateway keeps running.
 """
@@ -24,10 +25,11 @@ from whip_bad_input import offer
 
 PIPELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve-turn.toml")
 PEER = os.path.join(mgwtest.SOURCE_ROOT, "tests", "lib", "webrtcpeer.py")
-def start_gateway(procs, name, turn_port, secret):
+def start_gateway(procs, name, turn_port, secret, transport="udp"):
     port = mgwtest.free_port()
     gw = procs.start(name, [mgwtest.MEDIAGW, "run", PIPELINE, "-v"],
-                     env={"HTTP_LISTEN": f"127.0.0.1:{port}", "TURN_PORT": str(turn_port), "TURN_SECRET": secret})
+                     env={"HTTP_LISTEN": f"127.0.0.1:{port}", "TURN_PORT": str(turn_port), "TURN_SECRET": secret,
+                          "TURN_TRANSPORT": transport})
     if not procs.wait_for_output(gw, r"serving the call on", 15):
         mgwtest.fail(f"{name} never served HTTP")
     return gw, f"http://127.0.0.1:{port}"
@@ -42,6 +44,15 @@ def post_offer(url):
         return e.code, e.reason, e.read().decode(), None
 
 
+def run_pair(base, seconds=5):
+    """A webrtcbin WHIP + WHEP client against `base`: its JSON report."""
+    peer = subprocess.run([sys.executable, PEER, "pair", "--whip", base + "/whip", "--whep", base + "/whep",
+                           "--video", "--seconds", str(seconds)], capture_output=True, text=True, timeout=40)
+    lines = [l for l in peer.stdout.splitlines() if l.startswith('{"ran_s"')]
+    mgwtest.check(lines, f"the client reports (exit {peer.returncode}; {peer.stderr.strip()[-300:]})")
+    return json.loads(lines[-1])
+
+
 def main():
     mgwtest.require_tools("turnserver")
     check = mgwtest.check
@@ -54,11 +65,7 @@ def main():
         check(status == 201 and kinds and set(kinds) == {"relay"}, f"relay-only: the answer has relayed candidates only ({kinds})")
         urllib.request.urlopen(urllib.request.Request(base + location, method="DELETE"), timeout=5).read()
 
-        peer = subprocess.run([sys.executable, PEER, "pair", "--whip", base + "/whip", "--whep", base + "/whep",
-                               "--video", "--seconds", "5"], capture_output=True, text=True, timeout=40)
-        lines = [l for l in peer.stdout.splitlines() if l.startswith('{"ran_s"')]
-        check(lines, f"the client reports (exit {peer.returncode}; {peer.stderr.strip()[-300:]})")
-        result = json.loads(lines[-1])
+        result = run_pair(base)
         whep = result["whep"]
         check(whep["connected"] and result["whip"]["connected"], "WHIP and WHEP connect through the relay")
         check(whep.get("freq") and abs(whep["freq"] - 1000) < 15, f"the tone crosses the relay ({whep.get('freq')} Hz)")
@@ -66,6 +73,17 @@ def main():
         allocations = len(re.findall(r"ALLOCATE processed, success", procs.output(coturn)))
         check(allocations >= 2, f"coturn logged the gateway's allocations ({allocations})")
         check(SECRET not in procs.output(gw), "the shared secret is not in the gateway's log")
+
+        # TURN over TCP (turn:...?transport=tcp): the relay still carries the media.
+        # A coturn of its own: the first one's four relay ports are taken.
+        coturn_tcp, tcp_port = start_coturn(procs, wd, name="coturn-tcp")
+        tcp, tcp_base = start_gateway(procs, "gateway-tcp", tcp_port, SECRET, transport="tcp")
+        tcp_result = run_pair(tcp_base, seconds=3)
+        check(tcp_result["whep"]["connected"] and abs((tcp_result["whep"].get("freq") or 0) - 1000) < 15,
+              f"over TURN/TCP too: the tone crosses the relay ({tcp_result['whep'].get('freq')} Hz)")
+        check("TCP" in procs.output(coturn_tcp) and "ALLOCATE processed, success" in procs.output(coturn_tcp),
+              "coturn allocated for a TCP client")
+        check(procs.stop(tcp) == 0, "the TCP gateway stops cleanly")
 
         bad, bad_base = start_gateway(procs, "gateway-bad-secret", turn_port, "not-the-secret")
         status, reason, body, _ = post_offer(bad_base)
