@@ -162,9 +162,9 @@ void JanusApi::ws_send(const std::string &transaction, gchar *text, Done done)
     g_free(text);
 }
 
-// An answer to a request of ours (its transaction still waits), else an
-// event: Janus' plugin events carry the transaction of the request that
-// caused them too, after its ack.
+// An answer to a request of ours (success, error or ack for a transaction
+// that still waits), else an event. Plugin events carry the transaction of
+// the request that caused them too, and may overtake its ack.
 void JanusApi::on_ws_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self)
 {
     auto *api = static_cast<JanusApi *>(self);
@@ -177,7 +177,9 @@ void JanusApi::on_ws_message(SoupWebsocketConnection *, gint type, GBytes *messa
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
         return; // not Janus: ignored (an answer it should have been times out)
     JsonObject *root = json_node_get_object(json_parser_get_root(parser));
-    auto it = api->waiting_.find(member_string(root, "transaction"));
+    const std::string kind = member_string(root, "janus");
+    const bool reply = kind == "success" || kind == "error" || kind == "ack";
+    auto it = reply ? api->waiting_.find(member_string(root, "transaction")) : api->waiting_.end();
     if (it != api->waiting_.end()) {
         Done done = std::move(it->second.done);
         g_source_remove(it->second.timer);
