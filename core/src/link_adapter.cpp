@@ -9,6 +9,26 @@ static const char *convertible_caps(mgw_media_kind kind)
                                    : "video/x-raw; video/x-vp8; video/x-h264; video/x-vp9";
 }
 
+// A caps query across the link: what the far side (`across`'s peer) has or
+// takes first, so that passthrough wins, then anything of the same media
+// the adapter converts.
+static void answer_caps_query(GstQuery *query, GstPad *across, mgw_media_kind kind)
+{
+    GstCaps *filter;
+    gst_query_parse_caps(query, &filter);
+    GstCaps *far = gst_pad_peer_query_caps(across, nullptr);
+    GstCaps *result = gst_caps_copy(far);
+    gst_caps_append(result, gst_caps_from_string(convertible_caps(kind)));
+    if (filter) {
+        GstCaps *f = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref(result);
+        result = f;
+    }
+    gst_query_set_caps_result(query, result);
+    gst_caps_unref(result);
+    gst_caps_unref(far);
+}
+
 LinkAdapter::LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter report)
     : name_(name), kind_(kind), report_(std::move(report))
 {
@@ -30,6 +50,7 @@ LinkAdapter::LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter 
     gst_pad_add_probe(sink_, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
                       on_sink_buffer, this, nullptr);
     gst_pad_add_probe(src_, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_src_event, this, nullptr);
+    gst_pad_add_probe(src_, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, on_src_query, this, nullptr);
 }
 
 LinkAdapter::~LinkAdapter() { gst_object_unref(bin_); }
@@ -99,19 +120,21 @@ GstPadProbeReturn LinkAdapter::on_sink_query(GstPad *, GstPadProbeInfo *info, gp
     }
     if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
         return GST_PAD_PROBE_OK;
-    GstCaps *filter;
-    gst_query_parse_caps(query, &filter);
-    GstCaps *downstream = gst_pad_peer_query_caps(self->src_, nullptr);
-    GstCaps *result = gst_caps_copy(downstream);
-    gst_caps_append(result, gst_caps_from_string(convertible_caps(self->kind_)));
-    if (filter) {
-        GstCaps *f = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref(result);
-        result = f;
-    }
-    gst_query_set_caps_result(query, result);
-    gst_caps_unref(result);
-    gst_caps_unref(downstream);
+    answer_caps_query(query, self->src_, self->kind_);
+    return GST_PAD_PROBE_HANDLED;
+}
+
+// Downstream asks what this link can give (e.g. a late branch being linked
+// before any media flows): what upstream sends, then anything of the same
+// media the adapter can convert that into - not only what flows through
+// now (before the first buffer, the passthrough chain).
+GstPadProbeReturn LinkAdapter::on_src_query(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY(info);
+    if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS)
+        return GST_PAD_PROBE_OK;
+    auto self = static_cast<LinkAdapter *>(data);
+    answer_caps_query(query, self->sink_, self->kind_);
     return GST_PAD_PROBE_HANDLED;
 }
 

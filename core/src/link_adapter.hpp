@@ -42,6 +42,7 @@ private:
     static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_sink_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_src_event(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_src_query(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     void replan(GstCaps *caps);
     bool install(const ConversionPlan &plan);
 

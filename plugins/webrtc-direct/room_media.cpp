@@ -198,11 +198,7 @@ void RoomMedia::feed_subscriber(Session &s)
             continue;
         b.tee_pad = gst_element_request_pad_simple(b.tee, "src_%u");
         GstPad *qsink = gst_element_get_static_pad(b.elements.front(), "sink");
-        // Templates only: before the caller's first packet the core's link
-        // still passes through what the SIP side will send (say G.711),
-        // which a caps check would find incompatible with Opus - the link
-        // converts it once media flows.
-        const GstPadLinkReturn linked = gst_pad_link_full(b.tee_pad, qsink, GST_PAD_LINK_CHECK_TEMPLATE_CAPS);
+        const GstPadLinkReturn linked = gst_pad_link(b.tee_pad, qsink);
         gst_object_unref(qsink);
         if (linked != GST_PAD_LINK_OK)
             log_("session " + s.id() + ": cannot feed it the caller's media (" + gst_pad_link_get_name(linked) + ")");
