@@ -53,8 +53,6 @@ public:
     // is waited for, then destroyed). Polling stops at once.
     void destroy(std::function<void()> done);
 
-    const std::string &url() const { return url_; }
-    bool has_session() const { return session_id_ != 0; }
 
 private:
     void request(guint64 session, guint64 handle, JsonBuilder *b, Done done);

@@ -190,10 +190,7 @@ void JanusRoom::subscribe(guint64 feed, const std::string &display)
             participant += " (" + std::to_string(feed) + ")";
     feeds_[feed].participant = participant;
     host_.log("janus: subscribing to feed " + std::to_string(feed) + " (" + participant + ")");
-    std::weak_ptr<int> alive = alive_;
-    api_->attach(videoroom, [this, alive, feed](guint64 handle, const std::string &error) {
-        if (!alive.lock())
-            return;
+    api_->attach(videoroom, [this, feed](guint64 handle, const std::string &error) {
         if (!feeds_.count(feed)) { // it left while we attached
             if (handle)
                 api_->detach(handle);
@@ -206,8 +203,8 @@ void JanusRoom::subscribe(guint64 feed, const std::string &display)
         }
         feeds_[feed].handle = handle;
         JsonNode *body = request("join", {{"ptype", "subscriber"}}, feed);
-        api_->message(handle, body, [this, alive, feed](JsonObject *, const std::string &error) {
-            if (alive.lock() && !error.empty())
+        api_->message(handle, body, [this, feed](JsonObject *, const std::string &error) {
+            if (!error.empty())
                 remove_feed(feed, "Janus refused the subscription: " + error);
         });
     });
@@ -241,7 +238,6 @@ void JanusRoom::on_feed_event(guint64 feed, const JanusEvent &e)
 
 void JanusRoom::local_sdp(Session &s, const std::string &sdp)
 {
-    std::weak_ptr<int> alive = alive_;
     if (is_our_feed(s)) {
         JsonBuilder *b = json_builder_new();
         json_builder_begin_object(b);
@@ -250,8 +246,8 @@ void JanusRoom::local_sdp(Session &s, const std::string &sdp)
         json_builder_end_object(b);
         JsonNode *body = json_builder_get_root(b);
         g_object_unref(b);
-        api_->message(publisher_handle_, body, [this, alive](JsonObject *, const std::string &error) {
-            if (alive.lock() && !error.empty())
+        api_->message(publisher_handle_, body, [this](JsonObject *, const std::string &error) {
+            if (!error.empty())
                 fail("Janus refused our feed: " + error);
         }, "offer", sdp);
         return;
@@ -259,8 +255,8 @@ void JanusRoom::local_sdp(Session &s, const std::string &sdp)
     for (auto &[feed, f] : feeds_)
         if (f.session.lock().get() == &s) {
             const guint64 id = feed;
-            api_->message(f.handle, request("start"), [this, alive, id](JsonObject *, const std::string &error) {
-                if (alive.lock() && !error.empty())
+            api_->message(f.handle, request("start"), [this, id](JsonObject *, const std::string &error) {
+                if (!error.empty())
                     remove_feed(id, "Janus refused our answer: " + error);
             }, "answer", sdp);
             return;

@@ -71,7 +71,6 @@ private:
     std::map<guint64, Feed> feeds_; // by feed id
     guint join_timer_ = 0;
     bool joined_ = false, failed_ = false;
-    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 } // namespace webrtcdirect
