@@ -1,6 +1,7 @@
 #include "call_policy.hpp"
 
 #include <glib.h>
+#include <sys/random.h>
 
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/sip.h>
@@ -12,36 +13,68 @@
 namespace sipsofia {
 
 namespace {
-constexpr size_t kNonces = 64; // challenges outstanding at once
+constexpr size_t kNonces = 64;                  // challenges outstanding at once
+constexpr int64_t kNonceLifetimeUs = 30'000'000; // a caller answers a challenge at once
+
+// An address or CIDR block: "192.0.2.7", "10.0.0.0/8", "2001:db8::/32".
+GInetAddressMask *parse_block(const std::string &text)
+{
+    const std::string cidr = text.find('/') == std::string::npos
+                                 ? text + (text.find(':') == std::string::npos ? "/32" : "/128")
+                                 : text;
+    return g_inet_address_mask_new_from_string(cidr.c_str(), nullptr);
+}
+// The digest-uri names the request's resource: the same URI, or a URI with
+// no user part on the same scheme, host and port.
+bool same_resource(const url_t *digest, const url_t *request)
+{
+    if (url_cmp_all(digest, request) == 0)
+        return true;
+    auto port = [](const url_t *u) { return std::string(u->url_port ? u->url_port : ""); };
+    return !digest->url_user && digest->url_type == request->url_type && digest->url_host && request->url_host &&
+           g_ascii_strcasecmp(digest->url_host, request->url_host) == 0 && port(digest) == port(request);
+}
+} // namespace
+
+CallPolicy::~CallPolicy()
+{
+    for (auto m : sources_)
+        g_object_unref(m);
 }
 
-std::unique_ptr<CallPolicy> CallPolicy::make(const std::string &mode, std::vector<std::string> allow,
-                                             std::string realm, std::string user, std::string password,
-                                             std::string &error)
+std::unique_ptr<CallPolicy> CallPolicy::make(const Config &c, std::string &error)
 {
     auto p = std::make_unique<CallPolicy>();
-    if (mode == "auto") {
+    if (c.mode == "auto") {
         p->mode_ = Mode::Auto;
-    } else if (mode == "allowlist") {
-        if (allow.empty()) {
+    } else if (c.mode == "allowlist") {
+        if (c.allow.empty()) {
             error = "answer = \"allowlist\" needs at least one `allow` pattern";
             return nullptr;
         }
         p->mode_ = Mode::Allowlist;
-    } else if (mode == "auth") {
-        if (user.empty() || password.empty()) {
+    } else if (c.mode == "auth") {
+        if (c.user.empty() || c.password.empty()) {
             error = "answer = \"auth\" needs `auth_user` and `auth_password`";
             return nullptr;
         }
         p->mode_ = Mode::Auth;
     } else {
-        error = "answer: expected auto, allowlist or auth, not '" + mode + "'";
+        error = "answer: expected auto, allowlist or auth, not '" + c.mode + "'";
         return nullptr;
     }
-    p->allow_ = std::move(allow);
-    p->realm_ = realm.empty() ? "mediagw" : std::move(realm);
-    p->user_ = std::move(user);
-    p->password_ = std::move(password);
+    for (const auto &block : c.allow_sources) {
+        GInetAddressMask *m = parse_block(block);
+        if (!m) {
+            error = "allow_sources: '" + block + "' is not an address or CIDR block (10.0.0.0/8, 2001:db8::/32)";
+            return nullptr;
+        }
+        p->sources_.push_back(m);
+    }
+    p->allow_ = c.allow;
+    p->realm_ = c.realm.empty() ? "mediagw" : c.realm;
+    p->user_ = c.user;
+    p->password_ = c.password;
     return p;
 }
 
@@ -53,22 +86,45 @@ bool CallPolicy::allowed(const std::vector<std::string> &patterns, const std::st
     });
 }
 
-std::string CallPolicy::new_nonce()
+bool CallPolicy::source_allowed(const std::string &address) const
 {
-    char buf[33];
-    for (int i = 0; i < 4; ++i)
-        g_snprintf(buf + 8 * i, 9, "%08x", g_random_int());
-    nonces_.emplace_back(buf);
-    if (nonces_.size() > kNonces)
-        nonces_.pop_front();
-    return buf;
+    if (sources_.empty())
+        return true;
+    GInetAddress *ia = g_inet_address_new_from_string(address.c_str());
+    if (!ia)
+        return false;
+    const bool ok = std::any_of(sources_.begin(), sources_.end(), [ia](GInetAddressMask *m) {
+        return g_inet_address_get_family(ia) == g_inet_address_mask_get_family(m) &&
+               g_inet_address_mask_matches(m, ia);
+    });
+    g_object_unref(ia);
+    return ok;
 }
 
-bool CallPolicy::digest_ok(const sip_s *sip, std::string &why) const
+// 128 bits from the kernel's CSPRNG: a nonce nobody can predict. Kept with
+// the URI it challenges; dropped when answered, when too old, or when 64
+// newer ones are outstanding.
+std::string CallPolicy::new_nonce(const std::string &uri, int64_t now_us)
 {
+    unsigned char bytes[16];
+    if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes))
+        return ""; // never on Linux >= 3.17 for 16 bytes; an empty nonce matches nothing
+    char hex[33];
+    for (size_t i = 0; i < sizeof bytes; ++i)
+        g_snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+    nonces_.push_back(Nonce{hex, uri, now_us});
+    if (nonces_.size() > kNonces)
+        nonces_.pop_front();
+    return hex;
+}
+
+bool CallPolicy::digest_ok(const sip_s *sip, int64_t now_us, std::string &why)
+{
+    std::erase_if(nonces_, [now_us](const Nonce &n) { return now_us - n.issued_us > kNonceLifetimeUs; });
     su_home_t home[1] = {SU_HOME_INIT(home)};
     bool ok = false;
     why = "no credentials";
+    char *request_uri = url_as_string(home, sip->sip_request->rq_url);
     for (const sip_authorization_t *au = sip->sip_authorization; au; au = au->au_next) {
         if (!au->au_scheme || g_ascii_strcasecmp(au->au_scheme, "Digest") || !au->au_params)
             continue;
@@ -85,8 +141,26 @@ bool CallPolicy::digest_ok(const sip_s *sip, std::string &why) const
             why = "unknown user";
             break;
         }
-        if (std::find(nonces_.begin(), nonces_.end(), std::string(ar->ar_nonce)) == nonces_.end()) {
-            why = "stale or foreign nonce";
+        auto n = std::find_if(nonces_.begin(), nonces_.end(), [&](const Nonce &x) { return x.value == ar->ar_nonce; });
+        if (n == nonces_.end() || n->value.empty()) {
+            why = "stale, used or foreign nonce";
+            break;
+        }
+        const std::string challenged_uri = n->uri;
+        nonces_.erase(n); // one use, whatever the outcome: a replay finds nothing
+        // The nonce answers the request URI we challenged, and the response
+        // (which covers the digest-uri) must name the same resource (RFC 2617
+        // 3.2.2.5): the request URI itself, or its host and port, which is
+        // what sipp and some phones send.
+        const url_t *digest_uri = url_hdup(home, URL_STRING_MAKE(ar->ar_uri)->us_url);
+        if (!request_uri || challenged_uri != request_uri || !digest_uri ||
+            !same_resource(digest_uri, sip->sip_request->rq_url)) {
+            why = "credentials for another request URI";
+            break;
+        }
+        // One use: with qop the only valid nonce-count is the first.
+        if (ar->ar_qop && (!ar->ar_nc || g_ascii_strcasecmp(ar->ar_nc, "00000001"))) {
+            why = "replayed nonce-count";
             break;
         }
         auth_hexmd5_t ha1, response;
@@ -100,11 +174,21 @@ bool CallPolicy::digest_ok(const sip_s *sip, std::string &why) const
     return ok;
 }
 
-CallPolicy::Verdict CallPolicy::check(const sip_s *sip)
+CallPolicy::Verdict CallPolicy::check(const sip_s *sip, const std::string &source, int64_t now_us)
 {
     Verdict v;
-    if (mode_ == Mode::Auto || !sip || !sip->sip_from)
+    if (!source_allowed(source)) {
+        v.status = 403;
+        v.why = "source address " + (source.empty() ? std::string("(unknown)") : source) + " is not in allow_sources";
         return v;
+    }
+    if (mode_ == Mode::Auto)
+        return v;
+    if (!sip || !sip->sip_from || !sip->sip_request) {
+        v.status = 403;
+        v.why = "no From or request line";
+        return v;
+    }
     if (mode_ == Mode::Allowlist) {
         const url_t *u = sip->sip_from->a_url;
         su_home_t home[1] = {SU_HOME_INIT(home)};
@@ -119,7 +203,7 @@ CallPolicy::Verdict CallPolicy::check(const sip_s *sip)
         return v;
     }
     std::string why;
-    if (digest_ok(sip, why))
+    if (digest_ok(sip, now_us, why))
         return v;
     // A wrong password is refused, not challenged again (no guessing loop).
     if (why == "wrong password" || why == "unknown user") {
@@ -127,9 +211,13 @@ CallPolicy::Verdict CallPolicy::check(const sip_s *sip)
         v.why = "digest authentication failed: " + why;
         return v;
     }
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    const char *uri = url_as_string(home, sip->sip_request->rq_url);
+    const std::string nonce = new_nonce(uri ? uri : "", now_us);
+    su_home_deinit(home);
     v.status = 401;
     v.why = "challenging the caller (" + why + ")";
-    v.challenge = "Digest realm=\"" + realm_ + "\", nonce=\"" + new_nonce() + "\", algorithm=MD5, qop=\"auth\"";
+    v.challenge = "Digest realm=\"" + realm_ + "\", nonce=\"" + nonce + "\", algorithm=MD5, qop=\"auth\"";
     return v;
 }
 

@@ -4,6 +4,10 @@
 
 namespace sipsofia {
 
+namespace {
+constexpr guint kMaxSendersPerStream = 4;
+}
+
 RtpMedia::RtpMedia(GstBin *bin, Port audio, Port video)
     : bin_(bin), audio_(bin, 0, std::move(audio.route), audio.output),
       video_(bin, 1, std::move(video.route), video.output), alive_(std::make_shared<RtpMedia *>(this))
@@ -22,9 +26,11 @@ RtpMedia::RtpMedia(GstBin *bin, Port audio, Port video)
 
 RtpMedia::~RtpMedia()
 {
-    alive_.reset();
+    // Streaming threads copy alive_ (post()): they are all stopped before
+    // it goes. Posted jobs run on this (the main) thread, never meanwhile.
     stop();
     close();
+    alive_.reset();
 }
 
 bool RtpMedia::open(const std::string &address, std::string &error, bool video, const TransportFactory &make)
@@ -143,7 +149,10 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
         return false;
     }
     gst_bin_add(bin_, rtpbin_);
-    g_object_set(rtpbin_, "latency", jitter_ms_, nullptr);
+    // Each sender SSRC costs a jitter buffer and its thread: at most a few
+    // at once (a phone changing SSRC now and then needs two), and the old
+    // ones go when they time out.
+    g_object_set(rtpbin_, "latency", jitter_ms_, "max-streams", kMaxSendersPerStream, "autoremove", TRUE, nullptr);
     // AVPF: RTCP feedback (PLI/FIR) leaves at once instead of with the next
     // regular report.
     const bool srtp = (n.audio.active && n.audio.srtp.on) || (n.video.active && n.video.srtp.on);
@@ -159,9 +168,10 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
         g_signal_connect(rtpbin_, "request-rtcp-decoder", G_CALLBACK(on_request_decoder), this);
     }
     g_signal_connect(rtpbin_, "pad-added", G_CALLBACK(on_pad_added), this);
+    g_signal_connect(rtpbin_, "pad-removed", G_CALLBACK(on_pad_removed), this);
 
-    if ((n.audio.active && !audio_.build(rtpbin_, n.audio, strict_source_, error)) ||
-        (n.video.active && !video_.build(rtpbin_, n.video, strict_source_, error))) {
+    if ((n.audio.active && !audio_.build(rtpbin_, n.audio, sources_, stranger_log_, error)) ||
+        (n.video.active && !video_.build(rtpbin_, n.video, sources_, stranger_log_, error))) {
         stop();
         return false;
     }
@@ -245,6 +255,14 @@ void RtpMedia::on_pad_added(GstElement *, GstPad *pad, gpointer data)
         // for its next one (the caps carrying its SSRC are set by then).
         self->post([self] { self->request_keyframe(); }, 100);
     }
+}
+
+// A sender's pad goes (its SSRC timed out, a BYE, the chain stopping).
+void RtpMedia::on_pad_removed(GstElement *, GstPad *pad, gpointer data)
+{
+    auto self = static_cast<RtpMedia *>(data);
+    self->audio_.unlink_recv_pad(pad);
+    self->video_.unlink_recv_pad(pad);
 }
 
 GstElement *RtpMedia::on_request_rtp_encoder(GstElement *, guint session, gpointer data)

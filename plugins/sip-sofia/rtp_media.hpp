@@ -78,8 +78,13 @@ public:
     // RFC 4733 digits to the caller on the audio stream (main loop); false
     // when the call has no telephone-event.
     bool send_dtmf(const std::string &digits, int duration_ms) { return audio_.send_dtmf(digits, duration_ms); }
-    // Once latched, drop packets from other sources (next start()).
-    void set_strict_source(bool strict) { strict_source_ = strict; }
+    // Which sources may feed the streams (next start()); `log` hears of the
+    // first stranger dropped per stream (a streaming thread).
+    void set_source_policy(SourcePolicy policy, Latch::StrangerLog log)
+    {
+        sources_ = policy;
+        stranger_log_ = std::move(log);
+    }
     void set_jitter_ms(guint ms) { jitter_ms_ = ms; }
 
     // RFC 4733 digits from the caller; on a streaming thread (Node::emit is
@@ -92,6 +97,7 @@ public:
 
 private:
     static void on_pad_added(GstElement *rtpbin, GstPad *pad, gpointer self);
+    static void on_pad_removed(GstElement *rtpbin, GstPad *pad, gpointer self);
     static GstCaps *on_request_pt_map(GstElement *rtpbin, guint session, guint pt, gpointer self);
     static GstElement *on_request_rtp_encoder(GstElement *rtpbin, guint session, gpointer self);
     static GstElement *on_request_rtcp_encoder(GstElement *rtpbin, guint session, gpointer self);
@@ -102,7 +108,8 @@ private:
     RtpStream audio_, video_;
     GstElement *rtpbin_ = nullptr;
     guint jitter_ms_ = 100;
-    bool strict_source_ = false;
+    SourcePolicy sources_ = SourcePolicy::Learn;
+    Latch::StrangerLog stranger_log_;
     unsigned generation_ = 0; // bumped by close(): when_ready() reports of older transports are dropped
     // Main-loop callbacks posted from streaming threads check it is still alive.
     std::shared_ptr<RtpMedia *> alive_;

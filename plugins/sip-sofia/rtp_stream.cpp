@@ -96,7 +96,8 @@ GstCaps *RtpStream::pt_caps(guint pt) const
     return caps;
 }
 
-bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error)
+bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sources, Latch::StrangerLog log,
+                      std::string &error)
 {
     const CodecInfo *info = codec_info(params.codec.name);
     if (!info) {
@@ -130,8 +131,11 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, bool strict_sour
     caps = gst_caps_new_empty_simple(params.srtp.on ? "application/x-srtcp" : "application/x-rtcp");
     transport_->set_source_caps(rtcp_src, caps);
     gst_caps_unref(caps);
-    rtp_latch_.reset(rtp_sink, strict_source);
-    rtcp_latch_.reset(rtcp_sink, strict_source);
+    const char *media = info->media;
+    rtp_latch_.reset(rtp_sink, sources, params.remote_address, params.remote_rtp_port,
+                     media[0] == 'a' ? "audio RTP" : "video RTP", log);
+    rtcp_latch_.reset(rtcp_sink, sources, params.remote_address, params.remote_rtcp_port,
+                      media[0] == 'a' ? "audio RTCP" : "video RTCP", log);
 
     g_object_set(pay, "pt", static_cast<guint>(params.codec.payload_type), nullptr);
     if (!std::strcmp(info->media, "audio")) {
@@ -210,24 +214,77 @@ void RtpStream::forget()
     gst_clear_object(&srtpdec_);
     srtp_paths_ = 0;
     dtmf_out_.forget();
-    rtp_latch_.reset(nullptr, false);
-    rtcp_latch_.reset(nullptr, false);
+    {
+        std::lock_guard lock(sender_mutex_); // the streaming threads are gone by now
+        gst_clear_object(&sender_);
+    }
+    rtp_latch_.clear();
+    rtcp_latch_.clear();
     transport_->elements_released();
 }
 
-// recv_rtp_src_<session>_<ssrc>_<pt>: a new pad per sender SSRC; the newest
-// sender wins (a phone that restarts its stream changes SSRC).
+// recv_rtp_src_<session>_<ssrc>_<pt>: a new pad per sender SSRC (a phone
+// restarting its stream, an SBC switching sources, a transfer). The first
+// one is linked at once; the others wait for their turn in on_sender_data.
 void RtpStream::link_recv_pad(GstPad *pad)
 {
     if (!depay_)
         return;
+    gst_pad_add_probe(pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      on_sender_data, this, nullptr);
+    std::lock_guard lock(sender_mutex_);
+    if (!sender_) {
+        take_over(pad);
+        sender_last_us_ = g_get_monotonic_time();
+    }
+}
+
+void RtpStream::unlink_recv_pad(GstPad *pad)
+{
+    std::lock_guard lock(sender_mutex_);
+    if (pad == sender_)
+        gst_clear_object(&sender_);
+}
+
+void RtpStream::take_over(GstPad *pad)
+{
     GstPad *sink = gst_element_get_static_pad(depay_, "sink");
     if (GstPad *old = gst_pad_get_peer(sink)) {
         gst_pad_unlink(old, sink);
         gst_object_unref(old);
     }
-    gst_pad_link(pad, sink);
+    const GstPadLinkReturn linked = gst_pad_link(pad, sink);
     gst_object_unref(sink);
+    if (GST_PAD_LINK_FAILED(linked)) {
+        GST_WARNING_OBJECT(pad, "cannot link this sender to the depayloader: %s", gst_pad_link_get_name(linked));
+        gst_clear_object(&sender_);
+        return;
+    }
+    gst_object_replace(reinterpret_cast<GstObject **>(&sender_), GST_OBJECT(pad));
+    GST_INFO_OBJECT(pad, "this sender now feeds the depayloader");
+}
+
+// A sender's jitter-buffer thread, each packet. The current sender keeps the
+// stream while it sends; another takes over once it has been silent for
+// kSenderSwitchUs (an SSRC change: the old one stops, the new one starts),
+// so two senders at once (a stray stream) never flap the depayloader.
+GstPadProbeReturn RtpStream::on_sender_data(GstPad *pad, GstPadProbeInfo *, gpointer data)
+{
+    constexpr gint64 kSenderSwitchUs = 100'000;
+    auto self = static_cast<RtpStream *>(data);
+    const gint64 now = g_get_monotonic_time();
+    std::lock_guard lock(self->sender_mutex_);
+    if (pad == self->sender_) {
+        self->sender_last_us_ = now;
+        return GST_PAD_PROBE_OK;
+    }
+    if (!self->depay_ || (self->sender_ && now - self->sender_last_us_ < kSenderSwitchUs))
+        return GST_PAD_PROBE_DROP;
+    self->take_over(pad);
+    self->sender_last_us_ = now;
+    // This packet goes too; the new sender's caps and segment (sticky
+    // events, sent at its next push) go first from the next one on.
+    return GST_PAD_PROBE_DROP;
 }
 
 GstElement *RtpStream::srtp_encoder(bool rtcp)

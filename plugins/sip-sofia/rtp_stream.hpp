@@ -22,6 +22,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,10 @@ public:
     const MediaTransport &transport() const { return *transport_; }
 
     // Create the elements and link them to `rtpbin` (added, not started).
-    bool build(GstElement *rtpbin, const Stream &params, bool strict_source, std::string &error);
+    // `sources`: who may feed the stream (rtp_source_policy.hpp); `log` hears
+    // of the first stranger dropped.
+    bool build(GstElement *rtpbin, const Stream &params, SourcePolicy sources, Latch::StrangerLog log,
+               std::string &error);
     // Point the ports at the chain; after the elements started.
     void route();
     // Elements in start/stop order, sending side (sinks first) and receiving side.
@@ -64,8 +68,12 @@ public:
     bool running() const { return depay_ != nullptr; }
     const Stream &params() const { return params_; }
 
-    // rtpbin callbacks (its streaming threads).
+    // rtpbin callbacks (its streaming threads): a pad per sender SSRC came
+    // or went. One sender at a time feeds the depayloader (see
+    // on_sender_data); the others' packets are dropped, never pushed into an
+    // unlinked pad (NOT_LINKED would stop the whole receive path).
     void link_recv_pad(GstPad *pad);
+    void unlink_recv_pad(GstPad *pad);
     GstCaps *pt_caps(guint pt) const;
     // rtpbin's request-rtp/rtcp-encoder/decoder while build() links (main
     // loop): this stream's srtpenc/srtpdec, one each for RTP and RTCP, as a
@@ -90,6 +98,8 @@ private:
     GstPadProbeReturn take_dtmf(GstBuffer *buf);
     static GstPadProbeReturn on_rtcp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_upstream(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_sender_data(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    void take_over(GstPad *pad); // with sender_mutex_ held
     GstElement *add(const char *factory, std::vector<GstElement *> &side, std::string &error);
     GstElement *adopt(GstElement *element, std::vector<GstElement *> &side);
 
@@ -109,6 +119,11 @@ private:
     Rfc4733Receiver dtmf_;
     Rfc4733Sender dtmf_out_;
     std::atomic<gint64> last_rtp_{0};
+    // The sender feeding the depayloader (a reference) and when it last did;
+    // rtpbin's streaming threads, one per sender, share them.
+    std::mutex sender_mutex_;
+    GstPad *sender_ = nullptr;
+    gint64 sender_last_us_ = 0;
 };
 
 } // namespace sipsofia

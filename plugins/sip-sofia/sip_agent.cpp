@@ -13,6 +13,7 @@
 #include <sofia-sip/url.h>
 
 #include <cstring>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 
 #include "sdp_checks.hpp"
@@ -202,7 +203,7 @@ void SipAgent::handle(int event, int status, const char *phrase, nua_handle_t *n
     case nua_r_get_params: {
         sip_contact_t const *m = nullptr;
         tl_gets(tags, NTATAG_CONTACT_REF(m), TAG_END());
-        if (!m || !cb_.listening)
+        if (!m || !m->m_url->url_host || !cb_.listening)
             break;
         const std::string host_port = std::string(m->m_url->url_host) + ":" +
                                       (m->m_url->url_port ? m->m_url->url_port : "5060");
@@ -217,7 +218,7 @@ void SipAgent::handle(int event, int status, const char *phrase, nua_handle_t *n
         // "*", cannot be read back then: give one).
         log(MGW_LOG_INFO, "listening on sips:" + host_port + " (TLS)");
         const url_t *u = url_hdup(nullptr, URL_STRING_MAKE(plain_url_.c_str())->us_url);
-        if (u && u->url_port && std::string(u->url_port) != "*")
+        if (u && u->url_host && u->url_port && std::string(u->url_port) != "*")
             cb_.listening(std::string("sip:") + u->url_host + ":" + u->url_port);
         else
             log(MGW_LOG_WARNING, "with TLS, give the plain listen port explicitly to have it logged");
@@ -289,6 +290,27 @@ void SipAgent::handle(int event, int status, const char *phrase, nua_handle_t *n
     }
 }
 
+// The address the request being handled came from (its packet's source,
+// not anything it says about itself); "" when the stack does not know.
+std::string SipAgent::request_source() const
+{
+    msg_t *msg = nua_current_request(nua_);
+    su_sockaddr_t su{};
+    socklen_t len = sizeof su;
+    if (!msg || msg_get_address(msg, &su, &len) < 0)
+        return "";
+    GSocketAddress *sa = g_socket_address_new_from_native(&su, len);
+    std::string text;
+    if (sa && G_IS_INET_SOCKET_ADDRESS(sa)) {
+        gchar *s = g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+        text = s;
+        g_free(s);
+    }
+    if (sa)
+        g_object_unref(sa);
+    return text;
+}
+
 void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
 {
     const bool reinvite = nh == call_;
@@ -303,7 +325,7 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
         return;
     }
     if (!reinvite && policy_) {
-        CallPolicy::Verdict v = policy_->check(sip);
+        CallPolicy::Verdict v = policy_->check(sip, request_source(), g_get_monotonic_time());
         if (v.status != 200) {
             log(MGW_LOG_INFO, "INVITE from " + from + ": " + std::to_string(v.status) + " (" + v.why + ")");
             nua_respond(nh, v.status, phrase_of(v.status),
@@ -396,7 +418,10 @@ void SipAgent::send_answer(nua_handle_t *nh, bool offer_had_sdp, bool reinvite, 
 void SipAgent::incoming_update(nua_handle_t *nh, const sip_t *sip)
 {
     if (nh != call_) {
+        // Outside our dialog: the handle is a new one, ours to free.
         nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua_), TAG_END());
+        if (nh != reg_)
+            nua_handle_destroy(nh);
         return;
     }
     const std::string sdp = sip && is_sdp(sip) ? body_of(sip) : "";

@@ -102,6 +102,7 @@ public:
     void sofia_log_piece(const char *piece);
 
 private:
+    std::string request_source() const;
     void incoming_invite(nua_handle_s *nh, const sip_s *sip);
     void send_answer(nua_handle_s *nh, bool offer_had_sdp, bool reinvite, const Answer &a);
     void incoming_update(nua_handle_s *nh, const sip_s *sip);

@@ -3,7 +3,6 @@
 #include <glib.h>
 
 #include <cctype>
-#include <cstdlib>
 
 namespace sipsofia {
 
@@ -41,6 +40,15 @@ char dtmf_digit(std::string v)
     return 0;
 }
 
+// "Duration=160": 0 (none) unless a plain number of at most a minute;
+// atoi() of a network value would overflow.
+int duration_ms(const std::string &v)
+{
+    guint64 ms = 0;
+    const std::string t = lower_trim(v);
+    return g_ascii_string_to_unsigned(t.c_str(), 10, 0, 60000, &ms, nullptr) ? static_cast<int>(ms) : 0;
+}
+
 } // namespace
 
 InfoContent parse_info(const std::string &content_type, const std::string &body)
@@ -58,7 +66,7 @@ InfoContent parse_info(const std::string &content_type, const std::string &body)
                 if (key == "signal" && (c.digit = dtmf_digit(kv[1])))
                     c.kind = InfoContent::Kind::Dtmf;
                 else if (key == "duration")
-                    c.duration_ms = std::atoi(kv[1]);
+                    c.duration_ms = duration_ms(kv[1]);
             }
             g_strfreev(kv);
         }

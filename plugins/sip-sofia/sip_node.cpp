@@ -44,8 +44,10 @@ constexpr mgw_property_spec properties[] = {
                         "audio codecs, in our order of preference: opus, G722, PCMU, PCMA"),
     mediagw::prop::list("video_codecs", "VP8,H264",
                         "video codecs, in our order of preference: VP8, H264 (empty: audio only)"),
-    mediagw::prop::boolean("strict_source", "false",
-                           "once RTP latched to the caller's source address, drop packets from any other"),
+    mediagw::prop::choice("rtp_source", "learn|sdp|any", "learn",
+                          "who may send the call's RTP/RTCP: learn latches to the first source (the SDP's address "
+                          "wins within 3 s of the offer/answer) and then drops every other; sdp takes only the SDP's "
+                          "address; any takes every source (RTP bleed: only behind a filtering firewall)"),
     mediagw::prop::choice("srtp", "off|optional|required", "optional",
                           "SRTP with SDES keys (RFC 4568): off refuses RTP/SAVP offers, optional takes RTP/SAVP "
                           "(AES_CM_128_HMAC_SHA1_80/_32) or RTP/AVP, required refuses RTP/AVP (488)"),
@@ -160,11 +162,14 @@ public:
         media_ = std::make_unique<sipsofia::RtpMedia>(
             bin(), sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("audio", target); }, out},
             sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("video", target); }, video_out});
-        media_->set_strict_source(boolean("strict_source"));
+        media_->set_source_policy(*sipsofia::parse_source_policy(str("rtp_source")), // a choice: validated
+                                  [this](const std::string &m) { log(MGW_LOG_WARNING, "%s", m.c_str()); });
         if (integer("jitter_ms") < 0 || integer("jitter_ms") > 5000)
             throw mediagw::Error("jitter_ms: must be 0 to 5000 ms");
         media_->set_jitter_ms((guint)integer("jitter_ms"));
         media_->on_dtmf = [this](char digit, int duration_ms) { // a streaming thread: emit() is thread-safe
+            if (!allow_digit())
+                return;
             const char d[2] = {digit, 0};
             emit(gst_structure_new("dtmf", "digit", G_TYPE_STRING, d, "source", G_TYPE_STRING, "rfc4733",
                                    "duration", G_TYPE_INT, duration_ms, nullptr));
@@ -444,6 +449,7 @@ private:
     std::vector<std::string> codecs_;
     int64_t rtp_timeout_ = 30;
     std::unique_ptr<sipsofia::RtpMedia> media_;
+    sipsofia::DigitRateLimit digit_limit_; // the caller's digits, both paths (on_dtmf, on_info)
     std::unique_ptr<SipAgent> agent_;
     unsigned long long session_id_ = 0;
     unsigned long long sdp_version_ = 0;
@@ -684,11 +690,29 @@ private:
         emit(gst_structure_new_empty(hold ? "call.held" : "call.resumed"));
     }
 
+    // Any thread. The caller's digits, RFC 4733 and INFO alike, within the
+    // rate a keypad can make; the first refused one of a burst is logged.
+    bool allow_digit()
+    {
+        switch (digit_limit_.check(g_get_monotonic_time())) {
+        case sipsofia::DigitRateLimit::Verdict::Allow:
+            return true;
+        case sipsofia::DigitRateLimit::Verdict::RefuseFirst:
+            log(MGW_LOG_WARNING, "DTMF: the caller sends digits faster than a keypad can; dropping them");
+            return false;
+        case sipsofia::DigitRateLimit::Verdict::Refuse:
+            return false;
+        }
+        return false;
+    }
+
     int on_info(const std::string &type, const std::string &body)
     {
         const sipsofia::InfoContent c = sipsofia::parse_info(type, body);
         switch (c.kind) {
         case sipsofia::InfoContent::Kind::Dtmf: {
+            if (!allow_digit())
+                break; // answered 200 all the same: the digit arrived, it is just not passed on
             const char digit[2] = {c.digit, 0};
             log(MGW_LOG_INFO, "DTMF %s (SIP INFO %s)", digit, type.c_str());
             GstStructure *ev = gst_structure_new("dtmf", "digit", G_TYPE_STRING, digit, "source", G_TYPE_STRING,

@@ -73,13 +73,14 @@ SignallingSettings::SignallingSettings(const PropertyReader &p)
     dial = p.str("dial");
     if (!dial.empty() && dial.rfind("sip:", 0) != 0 && dial.rfind("sips:", 0) != 0)
         throw mediagw::Error("dial: expected a SIP URI, not '" + dial + "'");
-    policy_mode = p.str("answer");
-    allow = p.list("allow");
-    auth_realm = p.str("auth_realm");
-    auth_user = p.str("auth_user");
-    auth_password = p.str("auth_password");
+    policy.mode = p.str("answer");
+    policy.allow = p.list("allow");
+    policy.allow_sources = p.list("allow_sources");
+    policy.realm = p.str("auth_realm");
+    policy.user = p.str("auth_user");
+    policy.password = p.str("auth_password");
     std::string error;
-    if (!CallPolicy::make(policy_mode, allow, auth_realm, auth_user, auth_password, error))
+    if (!CallPolicy::make(policy, error))
         throw mediagw::Error(error);
     sips_url(); // validates tls_listen
 }
@@ -107,7 +108,7 @@ std::string SignallingSettings::sips_url() const
 std::unique_ptr<CallPolicy> SignallingSettings::make_policy() const
 {
     std::string error;
-    return CallPolicy::make(policy_mode, allow, auth_realm, auth_user, auth_password, error);
+    return CallPolicy::make(policy, error);
 }
 
 } // namespace sipsofia

@@ -33,7 +33,12 @@
         mediagw::prop::choice("answer", "auto|allowlist|auth", "auto",                                              \
                               "inbound calls answered: all (auto), callers matching `allow` (others 403), or "      \
                               "callers passing a digest challenge (auth_user/auth_password)"),                     \
-        mediagw::prop::list("allow", nullptr, "From URI patterns (* and ?) for answer = allowlist, e.g. sip:*@127.0.0.1"), \
+        mediagw::prop::list("allow", nullptr,                                                                       \
+                            "From URI patterns (* and ?) for answer = allowlist, e.g. sip:*@example.org; anyone "  \
+                            "can write any From header: a filter, not authentication"),                           \
+        mediagw::prop::list("allow_sources", nullptr,                                                               \
+                            "addresses or CIDR blocks a new call's INVITE may come from (its packet's real "       \
+                            "source, e.g. the SIP proxy in front: 10.0.0.0/8); others get 403; empty: any"),      \
         mediagw::prop::string("auth_realm", "mediagw", "digest realm for answer = auth"),                          \
         mediagw::prop::string("auth_user", nullptr, "user name callers authenticate as (answer = auth)"),           \
         mediagw::prop::string("auth_password", nullptr, "its password (answer = auth)", mediagw::prop::secret),     \
@@ -59,8 +64,7 @@ struct SignallingSettings {
     unsigned answer_delay_ms = 0;
     SipAgent::Account account; // account.aor empty: no registration
     std::string dial;
-    std::string policy_mode, auth_realm, auth_user, auth_password;
-    std::vector<std::string> allow;
+    CallPolicy::Config policy;
 
     // Throws mediagw::Error on inconsistent properties.
     explicit SignallingSettings(const PropertyReader &p);
