@@ -344,10 +344,9 @@ std::string as_text(const GstSDPMessage *sdp)
 bool parse_sdp(const std::string &text, SdpPtr &out)
 {
     GstSDPMessage *raw = nullptr;
-    if (gst_sdp_message_new_from_text(text.c_str(), &raw) != GST_SDP_OK || !raw)
-        return false;
-    out.reset(raw);
-    return gst_sdp_message_get_version(raw) && gst_sdp_message_medias_len(raw) > 0;
+    const GstSDPResult parsed = gst_sdp_message_new_from_text(text.c_str(), &raw);
+    out.reset(raw); // allocated even when parsing fails (found by fuzz_sdp)
+    return parsed == GST_SDP_OK && raw && gst_sdp_message_get_version(raw) && gst_sdp_message_medias_len(raw) > 0;
 }
 
 } // namespace
