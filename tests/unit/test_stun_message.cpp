@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <glib.h>
+
 using namespace sipsofia::stun;
 
 namespace {
@@ -255,4 +257,40 @@ TEST_CASE("ERROR-CODE: out-of-range codes are no codes; the reason is made print
     Message number = Message::make(Allocate, Error);
     number.add(ErrorCode, std::string("\0\0\x04\x64x", 5)); // number 100
     CHECK(number.error().first == 0);
+}
+
+TEST_CASE("the fuzz seeds (coturn's own bytes) parse as they should")
+{
+    auto seed = [](const char *name) {
+        gchar *text = nullptr;
+        gsize n = 0;
+        const std::string path = std::string(MGW_STUN_CORPUS) + "/" + name;
+        REQUIRE(g_file_get_contents(path.c_str(), &text, &n, nullptr));
+        std::string out(text, n);
+        g_free(text);
+        return out;
+    };
+    const std::string success = seed("allocate-success");
+    auto m = Message::parse(bytes(success), success.size());
+    REQUIRE(m);
+    CHECK(m->cls == Success);
+    CHECK(m->method == Allocate);
+    CHECK(m->integrity_at != 0);
+    CHECK(m->has_fingerprint);
+    REQUIRE(m->address(XorRelayedAddress));
+    CHECK(m->address(XorRelayedAddress)->ip == "127.0.0.1");
+    const std::string challenge = seed("allocate-error-401");
+    auto e = Message::parse(bytes(challenge), challenge.size());
+    REQUIRE(e);
+    CHECK(e->error().first == 401);
+    CHECK(*e->find(Realm) == "test");
+    for (const char *name : {"allocate-request", "allocate-request-unauthenticated", "channelbind-request",
+                             "channelbind-success"}) {
+        INFO(name);
+        const std::string wire = seed(name);
+        CHECK(Message::parse(bytes(wire), wire.size()));
+    }
+    const std::string channel_data = seed("channeldata");
+    CHECK(is_channel_data(bytes(channel_data), channel_data.size()));
+    CHECK_FALSE(Message::parse(bytes(channel_data), channel_data.size()));
 }
