@@ -67,6 +67,23 @@ void drop_element(GstElement *&e)
     e = nullptr;
 }
 
+// A buffer mapped for reading until the end of the scope, exceptions included.
+struct ReadMap {
+    GstBuffer *buffer;
+    GstMapInfo map{};
+    bool ok;
+    explicit ReadMap(GstBuffer *b) : buffer(b), ok(gst_buffer_map(b, &map, GST_MAP_READ)) {}
+    ~ReadMap() { unmap(); }
+    void unmap()
+    {
+        if (ok)
+            gst_buffer_unmap(buffer, &map);
+        ok = false;
+    }
+    ReadMap(const ReadMap &) = delete;
+    ReadMap &operator=(const ReadMap &) = delete;
+};
+
 // The payload of a received datagram as a buffer of its own, keeping the
 // original's metadata (timestamps, the source address).
 GstBuffer *payload_buffer(GstBuffer *original, const std::string &payload)
@@ -245,9 +262,10 @@ void TurnClient::start_reading()
                 auto alive = static_cast<std::weak_ptr<TurnClient *> *>(p)->lock();
                 std::vector<uint8_t> buf(kMaxDatagram);
                 // Until a udpsrc takes the socket over (it may, from a callback below).
-                // The socket blocks (udpsrc/udpsink want it so): read only what is there.
+                // The socket blocks (udpsrc/udpsink want it so): read only when a
+                // datagram, or an error (returned at once, and so cleared), is there.
                 for (int i = 0; i < 64 && !g_source_is_destroyed(g_main_current_source()) &&
-                                (g_socket_condition_check(s, G_IO_IN) & G_IO_IN);
+                                g_socket_condition_check(s, static_cast<GIOCondition>(G_IO_IN | G_IO_ERR));
                      ++i) {
                     GSocketAddress *from = nullptr;
                     const gssize n = g_socket_receive_from(s, &from, reinterpret_cast<gchar *>(buf.data()), buf.size(),
@@ -682,11 +700,11 @@ GstPadProbeReturn TurnClient::receive(TurnDataPlane &plane, GstPadProbeInfo *inf
         note_drop(plane, p);
         return GST_PAD_PROBE_DROP;
     }
-    GstMapInfo map;
-    if (!gst_buffer_map(buf, &map, GST_MAP_READ))
+    ReadMap mapped(buf);
+    if (!mapped.ok)
         return GST_PAD_PROBE_DROP;
-    const uint8_t *d = map.data;
-    const size_t len = map.size;
+    const uint8_t *d = mapped.map.data;
+    const size_t len = mapped.map.size;
     if (stun::is_channel_data(d, len)) {
         uint16_t bound, requested;
         {
@@ -696,7 +714,7 @@ GstPadProbeReturn TurnClient::receive(TurnDataPlane &plane, GstPadProbeInfo *inf
         }
         size_t n = 0;
         const stun::Problem p = turn::check_channel_data(d, len, bound, requested, n);
-        gst_buffer_unmap(buf, &map);
+        mapped.unmap();
         if (p != stun::Problem::None) {
             note_drop(plane, p);
             return GST_PAD_PROBE_DROP;
@@ -711,7 +729,7 @@ GstPadProbeReturn TurnClient::receive(TurnDataPlane &plane, GstPadProbeInfo *inf
     std::string raw;
     if (m && (m->cls == stun::Success || m->cls == stun::Error))
         raw.assign(reinterpret_cast<const char *>(d), len);
-    gst_buffer_unmap(buf, &map);
+    mapped.unmap();
     if (!m) {
         note_drop(plane, why);
         return GST_PAD_PROBE_DROP;

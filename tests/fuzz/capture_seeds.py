@@ -50,7 +50,7 @@ def find(msg, t):
     return None
 
 
-def xor_peer(ip, port, tid):
+def xor_peer(ip, port):
     raw = socket.inet_aton(ip)
     mask = struct.pack("!I", COOKIE)
     return struct.pack("!BBH", 0, 1, port ^ (COOKIE >> 16)) + bytes(a ^ b for a, b in zip(raw, mask))
@@ -93,8 +93,7 @@ def main():
             success, _ = s.recvfrom(65536)
             save("allocate-request", allocate)
             save("allocate-success", success)
-            tid = os.urandom(12)
-            bind = message(0x0009, tid, [attr(0x000C, b"\x40\x00\0\0"), attr(0x0012, xor_peer("127.0.0.1", 9, tid))] + creds,
+            bind = message(0x0009, os.urandom(12), [attr(0x000C, b"\x40\x00\0\0"), attr(0x0012, xor_peer("127.0.0.1", 9))] + creds,
                            key)
             s.sendto(bind, server)
             bound, _ = s.recvfrom(65536)
