@@ -46,6 +46,36 @@ std::string hmac_sha1(const std::string &key, const uint8_t *data, size_t len)
     return std::string(reinterpret_cast<char *>(digest), n);
 }
 
+// The comprehension-required attributes (below 0x8000) we may meet in STUN
+// and TURN (RFC 8489, RFC 8656); any other makes a message unusable
+// (RFC 8489 section 7.3).
+bool known_required(uint16_t t)
+{
+    switch (t) {
+    case 0x0001: // MAPPED-ADDRESS
+    case Username:
+    case MessageIntegrity:
+    case ErrorCode:
+    case 0x000A: // UNKNOWN-ATTRIBUTES
+    case ChannelNumber:
+    case Lifetime:
+    case XorPeerAddress:
+    case DataAttr:
+    case Realm:
+    case Nonce:
+    case XorRelayedAddress:
+    case 0x0017: // REQUESTED-ADDRESS-FAMILY
+    case 0x0018: // EVEN-PORT
+    case RequestedTransport:
+    case 0x001A: // DONT-FRAGMENT
+    case XorMappedAddress:
+    case 0x0022: // RESERVATION-TOKEN
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace
 
 std::string Address::text() const
@@ -91,7 +121,7 @@ bool Message::add_address(uint16_t type, const Address &a)
     return true;
 }
 
-std::string Message::encode(const std::string &key) const
+std::string Message::encode(const std::string &key, bool with_fingerprint) const
 {
     std::string body;
     for (const auto &[type, value] : attributes) {
@@ -113,27 +143,75 @@ std::string Message::encode(const std::string &key) const
         put16(out, 20);
         out += mac;
     }
+    if (with_fingerprint) {
+        const uint16_t l = static_cast<uint16_t>(out.size() + 8 - kHeader);
+        out[2] = static_cast<char>(l >> 8);
+        out[3] = static_cast<char>(l & 0xFF);
+        const uint32_t crc = fingerprint(reinterpret_cast<const uint8_t *>(out.data()), out.size());
+        put16(out, Fingerprint);
+        put16(out, 4);
+        put32(out, crc);
+    }
     return out;
 }
 
-std::optional<Message> Message::parse(const uint8_t *d, size_t len)
+// Bounded by construction: `at` only grows, by 4 plus a value length that
+// was first checked against what is left of the message (`end - at`), and
+// `end` is the datagram's length; every read lies in [at, at + 4 + padded).
+std::optional<Message> Message::parse(const uint8_t *d, size_t len, Problem *why)
 {
-    if (!is_stun(d, len) || get32(d + 4) != kMagicCookie)
+    auto fail = [why](Problem p) -> std::optional<Message> {
+        if (why)
+            *why = p;
         return std::nullopt;
+    };
+    if (why)
+        *why = Problem::None;
+    if (!d || len < kHeader)
+        return fail(Problem::Truncated);
+    if ((d[0] & 0xC0) != 0 || get32(d + 4) != kMagicCookie)
+        return fail(Problem::NotStun);
     const size_t body = get16(d + 2);
-    if (body % 4 || kHeader + body > len)
-        return std::nullopt;
+    if (body % 4)
+        return fail(Problem::BadLength);
+    if (kHeader + body > len)
+        return fail(Problem::Truncated);
+    if (kHeader + body != len) // one message per datagram, nothing after it
+        return fail(Problem::BadLength);
     Message m;
     const uint16_t type = get16(d);
     m.method = static_cast<uint16_t>((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
     m.cls = static_cast<Class>(((type >> 4) & 1) | ((type >> 7) & 2));
     std::memcpy(m.transaction.data(), d + 8, m.transaction.size());
-    for (size_t at = kHeader; at + 4 <= kHeader + body;) {
-        const uint16_t t = get16(d + at), n = get16(d + at + 2);
-        if (at + 4 + n > kHeader + body)
-            return std::nullopt;
-        m.attributes.emplace_back(t, std::string(reinterpret_cast<const char *>(d + at + 4), n));
-        at += 4 + n + (4 - n % 4) % 4;
+    const size_t end = len;
+    for (size_t at = kHeader; at < end;) {
+        if (end - at < 4)
+            return fail(Problem::AttributePastEnd);
+        const uint16_t t = get16(d + at);
+        const size_t n = get16(d + at + 2), padded = n + (4 - n % 4) % 4;
+        if (padded > end - at - 4)
+            return fail(Problem::AttributePastEnd);
+        if (m.has_fingerprint) // FINGERPRINT is last (RFC 8489 section 14.7)
+            return fail(Problem::BadFingerprint);
+        const uint8_t *value = d + at + 4;
+        if (t == Fingerprint) {
+            // The length field already ends with it: hash everything before.
+            if (n != 4 || get32(value) != fingerprint(d, at))
+                return fail(Problem::BadFingerprint);
+            m.has_fingerprint = true;
+        } else if (m.integrity_at) {
+            // After MESSAGE-INTEGRITY: unauthenticated, ignored (RFC 8489 section 14.5).
+        } else {
+            if (t < 0x8000 && !known_required(t))
+                return fail(Problem::UnknownRequired);
+            if (t == MessageIntegrity) {
+                if (n != 20)
+                    return fail(Problem::AttributePastEnd);
+                m.integrity_at = at;
+            }
+            m.attributes.emplace_back(t, std::string(reinterpret_cast<const char *>(value), n));
+        }
+        at += 4 + padded;
     }
     return m;
 }
@@ -161,7 +239,7 @@ std::optional<Address> Message::address(uint16_t type) const
         return std::nullopt;
     const auto *p = reinterpret_cast<const uint8_t *>(v->data());
     const bool v6 = p[1] == 2;
-    if ((!v6 && v->size() != 8) || (v6 && v->size() != 20))
+    if ((p[1] != 1 && p[1] != 2) || v->size() != (v6 ? 20u : 8u))
         return std::nullopt;
     uint8_t mask[16], raw[16];
     for (int i = 0; i < 4; ++i)
@@ -183,30 +261,71 @@ std::pair<int, std::string> Message::error() const
     if (!v || v->size() < 4)
         return {0, ""};
     const auto *p = reinterpret_cast<const uint8_t *>(v->data());
-    return {(p[2] & 0x7) * 100 + p[3], v->substr(4)};
+    const int cls = p[2] & 0x7, number = p[3];
+    if (cls < 3 || cls > 6 || number > 99)
+        return {0, ""};
+    std::string reason;
+    for (size_t i = 4; i < v->size() && reason.size() < 128; ++i) {
+        const char c = (*v)[i];
+        reason += c >= 0x20 && c < 0x7F ? c : '?';
+    }
+    return {cls * 100 + number, reason};
+}
+
+bool integrity_ok(const uint8_t *d, size_t len, const Message &m, const std::string &key)
+{
+    const size_t at = m.integrity_at;
+    if (!d || at < kHeader || at + 24 > len || key.empty())
+        return false;
+    // Hashed with the length as if MESSAGE-INTEGRITY were the last attribute.
+    std::string copy(reinterpret_cast<const char *>(d), at);
+    const uint16_t l = static_cast<uint16_t>(at + 24 - kHeader);
+    copy[2] = static_cast<char>(l >> 8);
+    copy[3] = static_cast<char>(l & 0xFF);
+    const std::string mac = hmac_sha1(key, reinterpret_cast<const uint8_t *>(copy.data()), copy.size());
+    uint8_t diff = 0; // every byte compared: no early exit to time
+    for (size_t i = 0; i < 20; ++i)
+        diff |= static_cast<uint8_t>(static_cast<uint8_t>(mac[i]) ^ d[at + 4 + i]);
+    return diff == 0;
 }
 
 bool integrity_ok(const uint8_t *d, size_t len, const std::string &key)
 {
-    if (!is_stun(d, len))
-        return false;
-    const size_t end = kHeader + get16(d + 2);
-    if (end > len)
-        return false;
-    for (size_t at = kHeader; at + 4 <= end;) {
-        const uint16_t t = get16(d + at), n = get16(d + at + 2);
-        if (t == MessageIntegrity && n == 20 && at + 24 <= end) {
-            // Hashed with the length as if MESSAGE-INTEGRITY were the last attribute.
-            std::string copy(reinterpret_cast<const char *>(d), at);
-            const uint16_t l = static_cast<uint16_t>(at + 24 - kHeader);
-            copy[2] = static_cast<char>(l >> 8);
-            copy[3] = static_cast<char>(l & 0xFF);
-            const std::string mac = hmac_sha1(key, reinterpret_cast<const uint8_t *>(copy.data()), copy.size());
-            return std::memcmp(mac.data(), d + at + 4, 20) == 0;
-        }
-        at += 4 + n + (4 - n % 4) % 4;
+    auto m = Message::parse(d, len);
+    return m && integrity_ok(d, len, *m, key);
+}
+
+uint32_t fingerprint(const uint8_t *d, size_t len)
+{
+    uint32_t crc = 0xFFFFFFFFu; // CRC-32 (ISO 3309), bit by bit: control messages only
+    for (size_t i = 0; i < len; ++i) {
+        crc ^= d[i];
+        for (int b = 0; b < 8; ++b)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
     }
-    return false;
+    return ~crc ^ 0x5354554Eu;
+}
+
+const char *describe(Problem p)
+{
+    switch (p) {
+    case Problem::None: return "accepted";
+    case Problem::Truncated: return "truncated";
+    case Problem::NotStun: return "not STUN (bad first bits or magic cookie)";
+    case Problem::BadLength: return "message length does not match the datagram";
+    case Problem::AttributePastEnd: return "an attribute runs past the message";
+    case Problem::BadFingerprint: return "bad FINGERPRINT";
+    case Problem::UnknownRequired: return "an unknown comprehension-required attribute";
+    case Problem::WrongSource: return "not from the TURN server's address";
+    case Problem::NotResponse: return "not a response";
+    case Problem::UnknownTransaction: return "no outstanding request has its transaction id";
+    case Problem::MissingIntegrity: return "no MESSAGE-INTEGRITY";
+    case Problem::BadIntegrity: return "wrong MESSAGE-INTEGRITY";
+    case Problem::BadChannel: return "ChannelData on a channel we did not bind, or with a wrong length";
+    case Problem::BadData: return "a Data indication without data or from a peer we did not permit";
+    case Problem::Count: break;
+    }
+    return "?";
 }
 
 std::string long_term_key(const std::string &username, const std::string &realm, const std::string &password)

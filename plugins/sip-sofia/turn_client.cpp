@@ -1,10 +1,13 @@
 #include "turn_client.hpp"
 
+#include "turn_checks.hpp"
+
 #include <mediagw/plugin.h>
 
 #include <gst/net/gstnetaddressmeta.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -16,8 +19,10 @@ struct TurnDataPlane {
     std::optional<stun::Address> peer;
     bool permitted = false; // Send indications may go to `peer`
     uint16_t channel = 0;   // bound to `peer`; 0 = none yet
+    uint16_t requested = 0; // asked for `peer`, its ChannelBind not answered yet; 0 = none
     std::weak_ptr<TurnClient *> owner;
     GInetSocketAddress *server = nullptr; // set once, before any element exists
+    std::atomic<uint32_t> logged{0};      // stun::Problem kinds already logged, one bit each
     ~TurnDataPlane() { g_clear_object(&server); }
 };
 
@@ -26,6 +31,11 @@ namespace {
 constexpr guint32 kLifetime = 600;      // requested allocation lifetime, s (RFC 8656 default)
 constexpr guint kChannelRefreshS = 240; // permissions last 300 s, channels 600 s
 constexpr int kMaxAuthRetries = 3;      // 401 then 438s
+constexpr size_t kMaxRealmNonce = 763;  // RFC 8489 sections 14.9/14.10: 128 characters, UTF-8 escaped
+constexpr guint32 kMaxLifetime = 3600;  // RFC 8656 section 7.2's cap on what a server grants
+constexpr size_t kMaxDatagram = 65536;  // a UDP datagram's ceiling: nothing read is ever cut short
+
+static_assert(static_cast<unsigned>(stun::Problem::Count) <= 32, "one bit per kind in TurnDataPlane::logged");
 
 const char *method_name(uint16_t m)
 {
@@ -56,6 +66,23 @@ void drop_element(GstElement *&e)
         gst_object_unref(gst_object_ref_sink(e));
     e = nullptr;
 }
+
+// A buffer mapped for reading until the end of the scope, exceptions included.
+struct ReadMap {
+    GstBuffer *buffer;
+    GstMapInfo map{};
+    bool ok;
+    explicit ReadMap(GstBuffer *b) : buffer(b), ok(gst_buffer_map(b, &map, GST_MAP_READ)) {}
+    ~ReadMap() { unmap(); }
+    void unmap()
+    {
+        if (ok)
+            gst_buffer_unmap(buffer, &map);
+        ok = false;
+    }
+    ReadMap(const ReadMap &) = delete;
+    ReadMap &operator=(const ReadMap &) = delete;
+};
 
 // The payload of a received datagram as a buffer of its own, keeping the
 // original's metadata (timestamps, the source address).
@@ -178,6 +205,7 @@ void TurnClient::send_request(stun::Message request, int auth_retries)
     Pending p;
     p.request = std::move(request);
     p.wire = wire.encode(key_);
+    p.key = key_; // its answer is checked against the key that signed it
     p.auth_retries = auth_retries;
     p.deadline = g_get_monotonic_time() + kTimeoutMs * 1000;
     const std::string key = tid_key(p.request.transaction);
@@ -230,16 +258,25 @@ void TurnClient::start_reading()
     auto owner = new std::weak_ptr<TurnClient *>(alive_);
     g_source_set_callback(
         reader_, G_SOURCE_FUNC(+[](GSocket *s, GIOCondition, gpointer p) -> gboolean {
-            auto alive = static_cast<std::weak_ptr<TurnClient *> *>(p)->lock();
-            uint8_t buf[1500];
-            // Until a udpsrc takes the socket over (it may, from a callback below).
-            for (int i = 0; i < 64 && !g_source_is_destroyed(g_main_current_source()); ++i) {
-                const gssize n = g_socket_receive_with_blocking(s, reinterpret_cast<gchar *>(buf), sizeof buf, FALSE,
-                                                                 nullptr, nullptr);
-                if (n <= 0)
-                    break;
-                if (alive) // media before the chain runs is dropped
-                    (*alive)->on_datagram(buf, static_cast<size_t>(n));
+            try {
+                auto alive = static_cast<std::weak_ptr<TurnClient *> *>(p)->lock();
+                std::vector<uint8_t> buf(kMaxDatagram);
+                // Until a udpsrc takes the socket over (it may, from a callback below).
+                // The socket blocks (udpsrc/udpsink want it so): read only when a
+                // datagram, or an error (returned at once, and so cleared), is there.
+                for (int i = 0; i < 64 && !g_source_is_destroyed(g_main_current_source()) &&
+                                g_socket_condition_check(s, static_cast<GIOCondition>(G_IO_IN | G_IO_ERR));
+                     ++i) {
+                    GSocketAddress *from = nullptr;
+                    const gssize n = g_socket_receive_from(s, &from, reinterpret_cast<gchar *>(buf.data()), buf.size(),
+                                                           nullptr, nullptr);
+                    if (n > 0 && alive) // media before the chain runs is dropped
+                        (*alive)->on_datagram(buf.data(), static_cast<size_t>(n), from);
+                    g_clear_object(&from);
+                    if (n <= 0)
+                        break;
+                }
+            } catch (...) { // nothing may unwind through GLib; what was read is lost, the next read goes on
             }
             return G_SOURCE_CONTINUE;
         }),
@@ -256,24 +293,48 @@ void TurnClient::stop_reading()
     reader_ = nullptr;
 }
 
-void TurnClient::on_datagram(const uint8_t *data, size_t len)
+// Every datagram is checked before anything acts on it: source, framing,
+// transaction (one answer per request), then integrity (turn_checks.hpp).
+void TurnClient::on_datagram(const uint8_t *data, size_t len, GSocketAddress *from)
 {
-    auto m = stun::Message::parse(data, len);
-    if (!m || (m->cls != stun::Success && m->cls != stun::Error))
-        return;
+    if (auto p = turn::check_source(from, server_); p != stun::Problem::None)
+        return dropped(p);
+    if (stun::is_channel_data(data, len))
+        return; // media while no udpsrc runs: nobody to take it
+    stun::Problem why;
+    auto m = stun::Message::parse(data, len, &why);
+    if (!m)
+        return dropped(why);
+    if (m->cls == stun::Indication)
+        return; // a Data indication while no udpsrc runs, as above
+    if (m->cls == stun::Request)
+        return dropped(stun::Problem::NotResponse);
     auto it = pending_.find(tid_key(m->transaction));
     if (it == pending_.end())
-        return; // a late retransmission's answer
-    // Our authenticated requests get authenticated answers; anything else is not from our server.
-    if (!key_.empty() && m->find(stun::MessageIntegrity) && !stun::integrity_ok(data, len, key_)) {
-        log(MGW_LOG_WARNING, "a response with a wrong MESSAGE-INTEGRITY was ignored");
-        return;
-    }
+        return dropped(stun::Problem::UnknownTransaction); // forged, or a retransmission's second answer
+    if (auto p = turn::check_response(data, len, *m, it->second.request.method, it->second.key);
+        p != stun::Problem::None)
+        return dropped(p); // the request stays outstanding: the real answer may still come
     Pending p = std::move(it->second);
-    pending_.erase(it);
+    pending_.erase(it); // one answer per transaction
     if (p.timer)
         g_source_remove(p.timer);
     on_response(*m, p);
+}
+
+bool TurnClient::first_drop(TurnDataPlane &plane, stun::Problem p)
+{
+    const uint32_t bit = 1u << static_cast<unsigned>(p);
+    return !(plane.logged.fetch_or(bit) & bit);
+}
+
+void TurnClient::dropped(stun::Problem p)
+{
+    if (!first_drop(*data_, p))
+        return;
+    // A retransmission's second answer is ordinary; the rest is not from our server.
+    const int level = p == stun::Problem::UnknownTransaction ? MGW_LOG_INFO : MGW_LOG_WARNING;
+    log(level, std::string("dropped a datagram: ") + stun::describe(p) + " (logged once per kind)");
 }
 
 void TurnClient::on_response(const stun::Message &response, Pending &request)
@@ -286,8 +347,12 @@ void TurnClient::on_response(const stun::Message &response, Pending &request)
     const std::string *realm = response.find(stun::Realm), *nonce = response.find(stun::Nonce);
     // 401 to our first, unauthenticated, request: the challenge. 438: a new nonce.
     const bool challenge = code == 401 && key_.empty();
+    if ((realm && realm->size() > kMaxRealmNonce) || (nonce && nonce->size() > kMaxRealmNonce)) {
+        on_failure(request.request.method, "the server's REALM or NONCE is longer than RFC 8489 allows");
+        return;
+    }
     if ((challenge || code == 438) && nonce && request.auth_retries < kMaxAuthRetries) {
-        if (realm)
+        if (realm && challenge) // a 438 (unauthenticated, by design) renews the nonce only
             realm_ = *realm;
         nonce_ = *nonce;
         key_ = stun::long_term_key(config_.username, realm_, config_.password);
@@ -320,13 +385,13 @@ void TurnClient::on_success(const stun::Message &response, const stun::Message &
     switch (request.method) {
     case stun::Allocate: {
         auto relayed = response.address(stun::XorRelayedAddress);
-        if (!relayed) {
-            on_failure(stun::Allocate, "the answer has no XOR-RELAYED-ADDRESS");
+        if (!relayed || relayed->port == 0) {
+            on_failure(stun::Allocate, "the answer has no usable XOR-RELAYED-ADDRESS");
             return;
         }
         relayed_ = *relayed;
         mapped_ = response.address(stun::XorMappedAddress).value_or(stun::Address{});
-        const guint32 lifetime = response.u32(stun::Lifetime).value_or(kLifetime);
+        const guint32 lifetime = std::min(response.u32(stun::Lifetime).value_or(kLifetime), kMaxLifetime);
         log(MGW_LOG_INFO, "relayed address " + relayed_.text() + " (we are " + mapped_.text() + " to the server), " +
                               std::to_string(lifetime) + " s");
         schedule_refresh(lifetime);
@@ -336,7 +401,7 @@ void TurnClient::on_success(const stun::Message &response, const stun::Message &
         break;
     }
     case stun::Refresh: {
-        const guint32 lifetime = response.u32(stun::Lifetime).value_or(kLifetime);
+        const guint32 lifetime = std::min(response.u32(stun::Lifetime).value_or(kLifetime), kMaxLifetime);
         log(MGW_LOG_DEBUG, "refreshed for " + std::to_string(lifetime) + " s");
         refetched_ = false;
         schedule_refresh(lifetime);
@@ -423,7 +488,7 @@ void TurnClient::set_peer(const stun::Address &peer)
             return;
         // A channel stays tied to its peer (RFC 8656 section 12): a new one for a new peer.
         data_->permitted = data_->permitted && data_->peer && data_->peer->ip == peer.ip;
-        data_->channel = 0;
+        data_->channel = data_->requested = 0;
         data_->peer = peer;
     }
     stun::Message m = stun::Message::make(stun::CreatePermission, stun::Request);
@@ -449,6 +514,8 @@ void TurnClient::bind_channel()
     {
         std::lock_guard<std::mutex> l(data_->lock);
         peer = data_->peer;
+        if (peer)
+            data_->requested = static_cast<uint16_t>(next_channel_ - 1);
     }
     if (!peer)
         return;
@@ -520,7 +587,7 @@ void TurnClient::release()
     std::lock_guard<std::mutex> l(data_->lock);
     data_->peer.reset();
     data_->permitted = false;
-    data_->channel = 0;
+    data_->channel = data_->requested = 0;
 }
 
 bool TurnClient::make_elements(GstElement *&src, GstElement *&sink, std::string &error)
@@ -559,21 +626,55 @@ bool TurnClient::make_elements(GstElement *&src, GstElement *&sink, std::string 
 
 void TurnClient::elements_released() { start_reading(); }
 
-void TurnClient::post(const std::weak_ptr<TurnClient *> &owner, std::string datagram)
+void TurnClient::post(const std::weak_ptr<TurnClient *> &owner, std::string datagram, GSocketAddress *from)
 {
     struct Job {
         std::weak_ptr<TurnClient *> owner;
         std::string datagram;
+        GSocketAddress *from; // owned
     };
     g_idle_add_full(
         G_PRIORITY_DEFAULT,
         [](gpointer p) {
             auto j = static_cast<Job *>(p);
-            if (auto alive = j->owner.lock())
-                (*alive)->on_datagram(reinterpret_cast<const uint8_t *>(j->datagram.data()), j->datagram.size());
+            try {
+                if (auto alive = j->owner.lock())
+                    (*alive)->on_datagram(reinterpret_cast<const uint8_t *>(j->datagram.data()), j->datagram.size(),
+                                          j->from);
+            } catch (...) { // nothing may unwind through GLib: the response is lost, its request retransmitted
+            }
             return G_SOURCE_REMOVE;
         },
-        new Job{owner, std::move(datagram)}, [](gpointer p) { delete static_cast<Job *>(p); });
+        new Job{owner, std::move(datagram), from ? G_SOCKET_ADDRESS(g_object_ref(from)) : nullptr},
+        [](gpointer p) {
+            auto j = static_cast<Job *>(p);
+            g_clear_object(&j->from);
+            delete j;
+        });
+}
+
+// Streaming thread: the first drop of a kind is logged, on the main loop.
+void TurnClient::note_drop(TurnDataPlane &plane, stun::Problem p)
+{
+    if (!first_drop(plane, p))
+        return;
+    struct Job {
+        std::weak_ptr<TurnClient *> owner;
+        stun::Problem problem;
+    };
+    g_idle_add_full(
+        G_PRIORITY_DEFAULT,
+        [](gpointer p) {
+            auto j = static_cast<Job *>(p);
+            try {
+                if (auto alive = j->owner.lock())
+                    (*alive)->log(MGW_LOG_WARNING, std::string("dropped a datagram: ") + stun::describe(j->problem) +
+                                                       " (logged once per kind)");
+            } catch (...) { // a lost log line, nothing more
+            }
+            return G_SOURCE_REMOVE;
+        },
+        new Job{plane.owner, p}, [](gpointer p) { delete static_cast<Job *>(p); });
 }
 
 // udpsrc's thread: ChannelData and Data indications become the peer's
@@ -581,52 +682,77 @@ void TurnClient::post(const std::weak_ptr<TurnClient *> &owner, std::string data
 GstPadProbeReturn TurnClient::on_received(GstPad *, GstPadProbeInfo *info, gpointer data)
 {
     auto &plane = **static_cast<std::shared_ptr<TurnDataPlane> *>(data);
+    try {
+        return receive(plane, info);
+    } catch (...) { // nothing may unwind through GStreamer
+        return GST_PAD_PROBE_DROP;
+    }
+}
+
+GstPadProbeReturn TurnClient::receive(TurnDataPlane &plane, GstPadProbeInfo *info)
+{
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
     // Only the server speaks on this socket; anything else is injected.
-    GstNetAddressMeta *from = gst_buffer_get_net_address_meta(buf);
-    if (from && G_IS_INET_SOCKET_ADDRESS(from->addr) && plane.server) {
-        auto *sa = G_INET_SOCKET_ADDRESS(from->addr);
-        if (g_inet_socket_address_get_port(sa) != g_inet_socket_address_get_port(plane.server) ||
-            !g_inet_address_equal(g_inet_socket_address_get_address(sa), g_inet_socket_address_get_address(plane.server)))
-            return GST_PAD_PROBE_DROP;
-    }
-    GstMapInfo map;
-    if (!gst_buffer_map(buf, &map, GST_MAP_READ))
+    GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(buf);
+    GSocketAddress *from = meta ? meta->addr : nullptr;
+    if (auto p = turn::check_source(from, plane.server ? G_SOCKET_ADDRESS(plane.server) : nullptr);
+        p != stun::Problem::None) {
+        note_drop(plane, p);
         return GST_PAD_PROBE_DROP;
-    const uint8_t *d = map.data;
-    const size_t len = map.size;
+    }
+    ReadMap mapped(buf);
+    if (!mapped.ok)
+        return GST_PAD_PROBE_DROP;
+    const uint8_t *d = mapped.map.data;
+    const size_t len = mapped.map.size;
     if (stun::is_channel_data(d, len)) {
-        const uint16_t channel = static_cast<uint16_t>(d[0] << 8 | d[1]);
-        const size_t n = static_cast<size_t>(d[2] << 8 | d[3]);
-        gst_buffer_unmap(buf, &map);
-        uint16_t ours;
+        uint16_t bound, requested;
         {
             std::lock_guard<std::mutex> l(plane.lock);
-            ours = plane.channel;
+            bound = plane.channel;
+            requested = plane.requested;
         }
-        if (channel != ours || n == 0 || 4 + n > len)
+        size_t n = 0;
+        const stun::Problem p = turn::check_channel_data(d, len, bound, requested, n);
+        mapped.unmap();
+        if (p != stun::Problem::None) {
+            note_drop(plane, p);
             return GST_PAD_PROBE_DROP;
+        }
         buf = gst_buffer_make_writable(buf);
         gst_buffer_resize(buf, 4, static_cast<gssize>(n)); // drops the header (and any padding)
         GST_PAD_PROBE_INFO_DATA(info) = buf;
         return GST_PAD_PROBE_OK;
     }
-    auto m = stun::Message::parse(d, len);
-    std::string raw(reinterpret_cast<const char *>(d), len);
-    gst_buffer_unmap(buf, &map);
-    if (!m)
+    stun::Problem why;
+    auto m = stun::Message::parse(d, len, &why);
+    std::string raw;
+    if (m && (m->cls == stun::Success || m->cls == stun::Error))
+        raw.assign(reinterpret_cast<const char *>(d), len);
+    mapped.unmap();
+    if (!m) {
+        note_drop(plane, why);
         return GST_PAD_PROBE_DROP;
-    if (m->cls == stun::Indication && m->method == stun::Data) {
-        const std::string *payload = m->find(stun::DataAttr);
-        if (!payload || payload->empty())
+    }
+    if (m->cls == stun::Indication) {
+        std::optional<stun::Address> peer;
+        {
+            std::lock_guard<std::mutex> l(plane.lock);
+            peer = plane.peer;
+        }
+        if (auto p = turn::check_data_indication(*m, peer); p != stun::Problem::None) {
+            note_drop(plane, p);
             return GST_PAD_PROBE_DROP;
-        GstBuffer *out = payload_buffer(buf, *payload);
+        }
+        GstBuffer *out = payload_buffer(buf, *m->find(stun::DataAttr));
         gst_buffer_unref(buf);
         GST_PAD_PROBE_INFO_DATA(info) = out;
         return GST_PAD_PROBE_OK;
     }
-    if (m->cls == stun::Success || m->cls == stun::Error)
-        post(plane.owner, std::move(raw));
+    if (m->cls == stun::Request)
+        note_drop(plane, stun::Problem::NotResponse);
+    else // transaction and integrity are checked on the main loop, where the requests are
+        post(plane.owner, std::move(raw), from);
     return GST_PAD_PROBE_DROP;
 }
 
@@ -678,6 +804,15 @@ GstBuffer *frame(GstBuffer *buf, TurnDataPlane &plane)
 GstPadProbeReturn TurnClient::on_sending(GstPad *, GstPadProbeInfo *info, gpointer data)
 {
     auto &plane = **static_cast<std::shared_ptr<TurnDataPlane> *>(data);
+    try {
+        return send(plane, info);
+    } catch (...) { // nothing may unwind through GStreamer: the packet is lost
+        return GST_PAD_PROBE_DROP;
+    }
+}
+
+GstPadProbeReturn TurnClient::send(TurnDataPlane &plane, GstPadProbeInfo *info)
+{
     if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
         GstBuffer *out = frame(GST_PAD_PROBE_INFO_BUFFER(info), plane);
         GST_PAD_PROBE_INFO_DATA(info) = out;

@@ -75,12 +75,16 @@ private:
         guint rto_ms = 500;
         gint64 deadline = 0; // monotonic us
         int auth_retries = 0;
+        std::string key; // what signed it ("" before the challenge): a secret, never logged
     };
 
     void resolved(GInetAddress *address, const std::string &error);
     void send_request(stun::Message request, int auth_retries = 0);
     static gboolean retransmit(gpointer data);
-    void on_datagram(const uint8_t *data, size_t len);
+    void on_datagram(const uint8_t *data, size_t len, GSocketAddress *from);
+    void dropped(stun::Problem p); // logs the first of each kind
+    static bool first_drop(TurnDataPlane &plane, stun::Problem p);
+    static void note_drop(TurnDataPlane &plane, stun::Problem p);
     void on_response(const stun::Message &response, Pending &request);
     void on_success(const stun::Message &response, const stun::Message &request);
     void on_failure(uint16_t method, const std::string &why);
@@ -96,7 +100,9 @@ private:
     // Streaming threads.
     static GstPadProbeReturn on_received(GstPad *pad, GstPadProbeInfo *info, gpointer data);
     static GstPadProbeReturn on_sending(GstPad *pad, GstPadProbeInfo *info, gpointer data);
-    static void post(const std::weak_ptr<TurnClient *> &owner, std::string datagram);
+    static GstPadProbeReturn receive(TurnDataPlane &plane, GstPadProbeInfo *info);
+    static GstPadProbeReturn send(TurnDataPlane &plane, GstPadProbeInfo *info);
+    static void post(const std::weak_ptr<TurnClient *> &owner, std::string datagram, GSocketAddress *from);
 
     TurnServerConfig config_;
     TurnLog log_;
