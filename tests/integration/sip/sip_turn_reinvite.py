@@ -17,7 +17,7 @@ import time
 import mgwtest
 import rawcaller
 from coturn import SECRET, start_coturn
-from sip_rtp_latching import has, stream
+from sip_rtp_latching import Sender, has, stream
 from sip_turn_relay import start_turn_gateway
 
 A_BYTE, B_BYTE = 0x11, 0x77
@@ -48,13 +48,13 @@ def main():
             announced = re.search(r"a=rtcp:(\d+) IN IP4 127\.0\.0\.1", answer)
             check(announced.group(1) == str(rtcp) if announced else rtcp == relay[1] + 1,
                   f"the answer announces RTCP's relay {rtcp} (a=rtcp unless it is the RTP port + 1)")
-            got = stream(a, relay, A_BYTE, 2.0, [a])
+            got = stream([Sender(a, A_BYTE)], relay, 2.0, [a])
             check(has(got[a], A_BYTE) >= 40, f"A's RTP comes back to A through the relay ({has(got[a], A_BYTE)} packets)")
 
             answer = rawcaller.reinvite(sip, dialog, media(b))
             check(relayed(answer) == relay, "the re-INVITE's answer keeps the relayed address")
             time.sleep(0.3)   # the new channel's binding
-            got = stream(b, relay, B_BYTE, 2.0, [a, b])
+            got = stream([Sender(b, B_BYTE)], relay, 2.0, [a, b])
             check(has(got[b], B_BYTE) >= 40, f"after the re-INVITE the echo goes to B ({has(got[b], B_BYTE)} packets)")
             check(not got[a], f"and no longer to A ({len(got[a])} packets)")
             status = rawcaller.bye(sip, dialog, cseq=3)
