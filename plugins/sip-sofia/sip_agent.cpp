@@ -10,6 +10,7 @@
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
 #include <cstring>
@@ -45,6 +46,8 @@ bool is_sdp(const sip_t *sip)
 // 64 KiB: a SIP message with a large SDP (many codecs, ICE candidates) fits
 // comfortably; beyond that it is a mistake or an attack.
 constexpr unsigned kMaxMessageSize = 64 * 1024;
+constexpr unsigned kIncompleteMessageMs = 10'000;
+constexpr unsigned kIdleConnectionMs = 60'000;
 
 const char *phrase_of(int status)
 {
@@ -183,6 +186,14 @@ bool SipAgent::start(const Transport &t, const std::string &user_agent, std::str
                       NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
                       // Larger requests get 413 from the stack (default 2 MB).
                       NTATAG_MAXSIZE(kMaxMessageSize),
+                      // A TCP/TLS peer that sends half a message is cut after
+                      // 10 s, and a connection idle for 60 s is closed, also
+                      // one the peer closed after garbage (Sofia leaves those
+                      // in CLOSE-WAIT, and its defaults are forever: any client
+                      // could hold file descriptors until none are left). A
+                      // connection that never sends a byte is not timed out
+                      // by Sofia: README, Security.
+                      TPTAG_TIMEOUT(kIncompleteMessageMs), TPTAG_IDLE(kIdleConnectionMs), TPTAG_SDWN_ERROR(1),
                       TAG_IF(!user_agent.empty(), SIPTAG_USER_AGENT_STR(user_agent.c_str())), TAG_END());
     if (!nua_) {
         error = "cannot listen on " + t.url + (t.sips_url.empty() ? "" : " and " + t.sips_url) +
@@ -315,15 +326,7 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
 {
     const bool reinvite = nh == call_;
     const std::string from = sip && sip->sip_from ? url_text(sip->sip_from->a_url) : "?";
-    if (!reinvite && (call_ || stopping_)) {
-        // One call at a time; the handle is freed at its terminated state.
-        log(MGW_LOG_INFO, "rejecting an INVITE from " + from + (stopping_ ? ": shutting down" : ": a call is up (486)"));
-        if (stopping_)
-            nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
-        else
-            nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
-        return;
-    }
+    // Who may call first: a stranger learns nothing, not even that a call is up.
     if (!reinvite && policy_) {
         CallPolicy::Verdict v = policy_->check(sip, request_source(), g_get_monotonic_time());
         if (v.status != 200) {
@@ -332,6 +335,15 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
                         TAG_IF(!v.challenge.empty(), SIPTAG_WWW_AUTHENTICATE_STR(v.challenge.c_str())), TAG_END());
             return;
         }
+    }
+    if (!reinvite && (call_ || stopping_)) {
+        // One call at a time; the handle is freed at its terminated state.
+        log(MGW_LOG_INFO, "rejecting an INVITE from " + from + (stopping_ ? ": shutting down" : ": a call is up (486)"));
+        if (stopping_)
+            nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+        else
+            nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
+        return;
     }
     if (sip && sip->sip_payload && sip->sip_payload->pl_len && !is_sdp(sip)) {
         log(MGW_LOG_INFO, "refusing an INVITE whose body is not SDP (415)");
