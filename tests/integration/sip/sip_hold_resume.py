@@ -40,7 +40,7 @@ def direction(sdp):
     return dirs[0] if dirs else "sendrecv"
 
 
-def check_echo(stream, packets, wd, name):
+def check_echo(packets, wd, name):
     mgwtest.check(len(packets) >= 50, f"{name}: the gateway echoes ({len(packets)} RTP packets in {PHASE_S} s)")
     wav = g711_wav([p for _, pt, p in packets if pt == 0], os.path.join(wd, name + ".wav"))
     freq = tonecheck.tone_frequency(wav, 0.2)
@@ -84,7 +84,7 @@ def media(procs, wd):
         answer, dialog = invite(sip, port, m("sendrecv"))
         mgwtest.check(direction(answer) == "sendrecv", f"call: answered sendrecv ({direction(answer)})")
         stream = RtpStream(rtp, ("127.0.0.1", media_port(answer)), g711_tone(TONE_HZ, 1.0))
-        check_echo(stream, stream.run(PHASE_S), wd, "before hold")
+        check_echo(stream.run(PHASE_S), wd, "before hold")
 
         cseq = 2
         for offered, expected in (("sendonly", "recvonly"), ("inactive", "inactive")):
@@ -99,7 +99,7 @@ def media(procs, wd):
         cseq += 1
         mgwtest.check(direction(answer) == "sendrecv", f"resume: answered sendrecv ({direction(answer)})")
         mgwtest.check(sigtest.wait_event(procs, gw, "call.resumed"), "call.resumed")
-        check_echo(stream, stream.run(PHASE_S), wd, "resumed")
+        check_echo(stream.run(PHASE_S), wd, "resumed")
         mgwtest.check(bye(sip, dialog, cseq) == 200, "BYE answered 200")
         mgwtest.check(sigtest.wait_event(procs, gw, "call.ended"), "call.ended")
     finally:
