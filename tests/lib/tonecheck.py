@@ -75,3 +75,32 @@ def seconds(path):
 def rms(path, start=0.0, duration=None):
     _, x = read_mono(path, start, duration)
     return math.sqrt(sum(v * v for v in x) / len(x)) if x else 0.0
+
+
+def trim_silence(path):
+    """A copy of `path` (mono, 16 bit) without its leading and trailing
+    silence (below 1% of full scale): its path."""
+    out = path[:-4] + "-sound.wav" if path.endswith(".wav") else path + "-sound.wav"
+    subprocess.run(["sox", path, "-b", "16", out, "remix", "1", "silence", "1", "0.05", "1%", "reverse",
+                    "silence", "1", "0.05", "1%", "reverse"], check=True)
+    return out
+
+
+def check_tone(path, freq, min_seconds, what, tolerance=0.02):
+    """Fails the test (mgwtest.fail) unless the sound in the wav `path`
+    (silence before and after left out) lasts `min_seconds` or more, is
+    loud (RMS > 0.02), is `freq` Hz +-tolerance and carries most of its
+    power in that tone (> 50%). `what` names it in the messages."""
+    import mgwtest
+    sound = trim_silence(path)
+    length = seconds(sound)
+    mgwtest.check(length >= min_seconds, f"{what}: {length:.2f} s of sound (>= {min_seconds} s) in {path}")
+    start, dur = min(0.5, length / 4), min(2.0, length / 2)
+    level = rms(sound, start, dur)
+    f = tone_frequency(sound, start, dur)
+    best, purity = tone_purity(sound, freq, start, min(1.0, dur))
+    mgwtest.log(f"{what}: RMS {level:.3f}, {f and round(f, 1)} Hz, {purity:.0%} of the power at {best} Hz")
+    mgwtest.check(level > 0.02, f"{what}: loud enough (RMS {level:.3f})")
+    mgwtest.check(f is not None and abs(f - freq) <= tolerance * freq,
+                  f"{what}: {freq} Hz +-{tolerance:.0%} ({f and round(f, 1)} Hz)")
+    mgwtest.check(purity > 0.5, f"{what}: mostly the {freq} Hz tone ({purity:.0%} of its power)")

@@ -9,11 +9,13 @@ import mgwtest
 
 TONE_HZ = 1000
 
+# The plugins are ours: they must load whether or not the card exists (a
+# plugin that fails to load fails the test); only the kernel card may skip it.
+dh.require_plugins("tone", "aloop-sink")
 if not os.path.exists("/proc/asound/Loopback"):
     mgwtest.skip("no snd-aloop card (/proc/asound/Loopback is absent; needs `modprobe snd-aloop`, "
                  "impossible without kernel modules)")
 mgwtest.require_tools("gst-launch-1.0", "sox", "soxi")
-dh.require_plugins("tone", "aloop-sink")
 
 with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
     gw = procs.start("mediagw", [mgwtest.MEDIAGW, "run", dh.pipeline("tone-to-aloop.toml"),
@@ -31,6 +33,8 @@ with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         time.sleep(0.1)
     mgwtest.check(capture.poll() == 0, "the capture side recorded 3 s")
     mgwtest.check(procs.stop(gw, signal.SIGTERM) == 0, "the gateway exits 0 on SIGTERM")
+    seconds = dh.wav_seconds(recording)
+    mgwtest.check(seconds >= 2.9, f"3 s were captured ({seconds:.2f} s)")
     freq, rms = dh.segment_stat(recording, 0.5, 2)
     mgwtest.log(f"dominant frequency {freq} Hz, RMS {rms}")
     mgwtest.check(freq is not None and abs(freq - TONE_HZ) <= TONE_HZ * 0.02, f"the tone is {TONE_HZ} Hz ±2%")

@@ -7,9 +7,9 @@ import mgwtest
 
 DEVICE = "hw:Loopback,0,0"
 
+dh.require_plugins("tone", "aloop-sink")
 if os.path.exists("/proc/asound/Loopback"):
     mgwtest.skip("an snd-aloop card is present: the missing-device path cannot be exercised")
-dh.require_plugins("tone", "aloop-sink")
 
 code, output = dh.run_gateway(dh.pipeline("tone-to-aloop.toml"), [f"sink.device={DEVICE}"], timeout=20)
 mgwtest.check(code == 1, f"mediagw exits 1 (got {code})")

@@ -46,8 +46,7 @@ with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
                      "(does the core recalculate the latency on GST_MESSAGE_LATENCY?)")
     mgwtest.check(heard <= PLAY_SECONDS + 1, f"about {PLAY_SECONDS} s of sound arrived")
     # Skip the first half second: the sink starts and the ring buffer fills.
-    freq = mgwtest.dominant_frequency(sound, 0.5, PLAY_SECONDS - 1)
-    level = dh.rms(sound, 0.5, PLAY_SECONDS - 1)
+    freq, level = dh.segment_stat(sound, 0.5, PLAY_SECONDS - 1)
     mgwtest.log(f"dominant frequency {freq} Hz, RMS {level}")
     mgwtest.check(freq is not None and abs(freq - TONE_HZ) <= TONE_HZ * 0.02, f"the tone is {TONE_HZ} Hz ±2%")
     # tone's volume 0.5 gives an RMS of about 0.35; silence is 0.

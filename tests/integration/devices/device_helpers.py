@@ -30,10 +30,15 @@ def run_gateway(toml, sets=(), timeout=20, env=None):
 
 
 def require_plugins(*names):
+    """Each plugin must load (`mediagw inspect NAME` exits 0): they are built
+    with the project, so one that does not load is a failure of ours, never
+    a reason to skip (only a missing kernel device or module is)."""
     for name in names:
-        r = subprocess.run([mgwtest.MEDIAGW, "inspect", name], capture_output=True, text=True)
+        r = subprocess.run([mgwtest.MEDIAGW, "inspect", name], capture_output=True, text=True, timeout=30)
         if r.returncode != 0:
-            mgwtest.skip(f"plugin '{name}' is not built: {r.stderr.strip()}")
+            mgwtest.fail(f"plugin '{name}' does not load (mediagw inspect exit {r.returncode}): "
+                         f"{(r.stderr or r.stdout).strip()}")
+        mgwtest.log(f"ok: plugin '{name}' loads")
 
 
 def trim_silence(path):
@@ -53,6 +58,12 @@ def rms(path, start, duration):
                        text=True)
     m = re.search(r"RMS\s+amplitude:\s+(-?[0-9.e+-]+)", r.stderr)
     return float(m.group(1)) if m else None
+
+
+def segment_stat(path, start, duration):
+    """(dominant frequency in Hz, RMS 0..1) of an excerpt of a mono wav; either
+    is None when sox cannot tell (e.g. the file is empty or too short)."""
+    return mgwtest.dominant_frequency(path, start, duration), rms(path, start, duration)
 
 
 def wait_for_growth(path, min_bytes, timeout=10):
@@ -130,3 +141,39 @@ def find_v4l2loopback_output():
         if info and info[0] == "v4l2 loopback" and info[1] & _CAP_VIDEO_OUTPUT:
             return path
     return None
+
+
+def yuy2_ball_frames(path, width, height, step=4):
+    """What each YUY2 frame of a raw file (frames back to back) shows, for
+    videotestsrc's `ball` pattern (a white ball moving on black), read every
+    `step`th pixel: [(dark share, bright share, centroid (x, y) of the bright
+    pixels or None)], one per whole frame, and the bytes left over (a partial
+    frame)."""
+    size = width * height * 2
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    for n in range(len(data) // size):
+        y = data[n * size:(n + 1) * size:2 * step]      # luma of every step-th pixel (Y0 U Y1 V ...)
+        dark = sum(1 for v in y if v < 48)
+        bright = [i for i, v in enumerate(y) if v > 180]
+        centroid = None
+        if bright:
+            xs = [(i * step) % width for i in bright]
+            ys = [(i * step) // width for i in bright]
+            centroid = (sum(xs) / len(xs), sum(ys) / len(ys))
+        out.append((dark / len(y), len(bright) / len(y), centroid))
+    return out, len(data) % size
+
+
+def check_ball_frames(frames, count):
+    """Fails unless `frames` (yuy2_ball_frames) are `count` pictures of the
+    moving ball: each mostly black with a bright ball, the ball moving."""
+    mgwtest.check(len(frames) == count, f"{count} whole frames were read back (got {len(frames)})")
+    for i, (dark, bright, _) in enumerate(frames):
+        if not (dark > 0.8 and 0.001 < bright < 0.2):
+            mgwtest.fail(f"frame {i} is not the ball pattern: {dark:.1%} dark, {bright:.1%} bright pixels")
+    mgwtest.log(f"ok: every frame shows the ball on black (first: {frames[0][0]:.1%} dark, {frames[0][1]:.1%} bright)")
+    positions = {(round(c[0] / 4), round(c[1] / 4)) for _, _, c in frames if c}
+    mgwtest.check(len(positions) >= count // 2,
+                  f"the ball moves: {len(positions)} positions in {count} frames (a live stream, not one frame repeated)")

@@ -8,9 +8,9 @@ import mgwtest
 
 DEVICE = "/dev/video10"
 
+dh.require_plugins("test-pattern", "v4l2loopback-sink")
 if os.path.exists(DEVICE):
     mgwtest.skip(f"{DEVICE} exists: the missing-device path cannot be exercised")
-dh.require_plugins("test-pattern", "v4l2loopback-sink")
 toml = dh.pipeline("pattern-to-v4l2loopback.toml")
 
 code, output = dh.run_gateway(toml, [f"camera.device={DEVICE}"], timeout=20)

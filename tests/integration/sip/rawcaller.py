@@ -13,8 +13,17 @@ All sockets are non-blocking.
   gateway's own requests meanwhile.
 - wait_request(sip, method, timeout): the gateway's next `method` request
   (e.g. its BYE), answered 200; its headers.
+- invite_without_sdp(sip, gw_port, media): a delayed offer (RFC 3261 13.2.1):
+  INVITE without a body, the 200's offer answered in the ACK.
+- g711_tone(), RtpStream, g711_wav(): G.711 RTP (PCMU or PCMA) of a tone
+  sent in real time, the RTP coming back collected, its payload decoded to
+  a wav (sox).
 """
+import os
+import random
 import socket
+import struct
+import subprocess
 import time
 import uuid
 
@@ -183,3 +192,102 @@ def wait_request(sip, method, timeout):
         if first.startswith(method + " "):
             return h
     return None
+
+
+def invite_without_sdp(sip, gw_port, answer_media, user="caller", timeout=10):
+    """A delayed offer: INVITE without SDP; the gateway's 200 carries the
+    offer, our ACK the answer, made of `answer_media` (m= lines; the offer's
+    m=audio line is passed to it when it is a function). Returns (the
+    gateway's offer, our answer, the dialog); fails the test on a refusal."""
+    d = {"call_id": uuid.uuid4().hex, "tag": uuid.uuid4().hex[:8], "lport": sip.getsockname()[1],
+         "gw_port": gw_port, "user": user}
+    contact = f"Contact: <sip:{user}@127.0.0.1:{d['lport']}>\r\n"
+    msg = _head("INVITE", d, 1, f"<sip:echo@127.0.0.1:{gw_port}>", contact) + "Content-Length: 0\r\n\r\n"
+    sip.sendto(msg.encode(), ("127.0.0.1", gw_port))
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            first, h, body = parse(sip.recv(65535).decode(errors="replace"))
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if not first.startswith("SIP/2.0 ") or int(first[8:11]) < 200:
+            continue
+        if int(first[8:11]) >= 300:
+            mgwtest.fail(f"the INVITE without SDP was refused: {first}")
+        d["to"] = h["to"][0]
+        media = answer_media(body) if callable(answer_media) else answer_media
+        sdp = f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n{media}"
+        request(sip, d, "ACK", 1, "application/sdp", sdp)
+        return body, sdp, d
+    mgwtest.fail(f"no final response to the INVITE without SDP within {timeout} s")
+
+
+def media_port(sdp, kind="audio"):
+    """The port of the first m=`kind` line of an SDP."""
+    return int(sdp.split(f"m={kind} ", 1)[1].split()[0])
+
+
+G711_LAW = {0: "u-law", 8: "a-law"}   # static payload type -> sox encoding
+
+
+def g711_tone(freq, seconds, pt=0, volume=0.5):
+    """G.711 samples (8 kHz; pt 0: µ-law, 8: A-law) of a sine, made by sox."""
+    r = subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", G711_LAW[pt], "-t", "raw", "-", "synth",
+                        str(seconds), "sine", str(freq), "vol", str(volume)], capture_output=True, check=True)
+    return r.stdout
+
+
+def g711_wav(payloads, path, pt=0):
+    """Writes the G.711 `payloads` (in order; pt 0: µ-law, 8: A-law) as a
+    16-bit wav; returns `path`."""
+    raw = path + ".g711"
+    with open(raw, "wb") as f:
+        f.write(b"".join(payloads))
+    subprocess.run(["sox", "-t", "raw", "-r", "8000", "-c", "1", "-e", G711_LAW[pt], raw, "-e", "signed", "-b", "16",
+                    path], check=True)
+    os.unlink(raw)
+    return path
+
+
+class RtpStream:
+    """G.711 RTP (payload type `pt`, 20 ms) from socket `sock` to `dest`, paced
+    in real time, taken from `samples` (g711_tone; looped); what comes back on
+    `sock` is collected: `received` holds (arrival time, payload type,
+    payload) of every RTP packet (RTCP on the port, if any, is left out)."""
+
+    def __init__(self, sock, dest, samples, pt=0):
+        self.sock, self.dest, self.samples, self.pt = sock, dest, samples, pt
+        self.ssrc, self.seq, self.ts, self.pos = random.getrandbits(32), random.getrandbits(16), random.getrandbits(32), 0
+        self.received = []
+
+    def run(self, seconds, send=True):
+        """Sends (unless send=False) and collects for `seconds`; returns the
+        packets received meanwhile."""
+        first = len(self.received)
+        end = time.time() + seconds
+        nxt = time.time()
+        while time.time() < end:
+            if send and time.time() >= nxt:
+                chunk = (self.samples[self.pos:] + self.samples)[:160]
+                self.pos = (self.pos + 160) % len(self.samples)
+                hdr = struct.pack("!BBHII", 0x80, self.pt, self.seq & 0xffff, self.ts & 0xffffffff, self.ssrc)
+                self.sock.sendto(hdr + chunk, self.dest)
+                self.seq, self.ts, nxt = self.seq + 1, self.ts + 160, nxt + 0.02
+            self.drain()
+            time.sleep(0.005)
+        self.drain()
+        return self.received[first:]
+
+    def drain(self):
+        try:
+            while True:
+                data = self.sock.recv(2048)
+                if len(data) < 12 or data[0] >> 6 != 2 or 72 <= (data[1] & 0x7f) <= 76:
+                    continue
+                off = 12 + 4 * (data[0] & 0x0f)                 # CSRCs
+                if data[0] & 0x10 and len(data) >= off + 4:      # a header extension
+                    off += 4 + 4 * struct.unpack("!H", data[off + 2:off + 4])[0]
+                self.received.append((time.time(), data[1] & 0x7f, data[off:]))
+        except BlockingIOError:
+            pass

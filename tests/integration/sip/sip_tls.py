@@ -40,4 +40,17 @@ with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd)
         s.sendall(OPTIONS.replace("TLS", "TCP").encode())
         s.settimeout(5)
         mgwtest.check(s.recv(65536).startswith(b"SIP/2.0 200"), "OPTIONS over plain TCP answered 200 too")
+    # The same plain listener over UDP: its own Via (sent-by our UDP port, where the answer must come).
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("127.0.0.1", 0))
+        u.settimeout(5)
+        via = f"SIP/2.0/UDP 127.0.0.1:{u.getsockname()[1]};branch=z9hG4bKudp1;rport"
+        msg = OPTIONS.replace("SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKtls1;rport", via).replace("tls-1", "udp-1")
+        u.sendto(msg.encode(), ("127.0.0.1", port))
+        try:
+            reply, src = u.recvfrom(65536)
+        except socket.timeout:
+            reply, src = b"", None
+    mgwtest.check(reply.startswith(b"SIP/2.0 200") and b"udp-1" in reply and src == ("127.0.0.1", port),
+                  f"OPTIONS over plain UDP answered 200 from the listen port ({reply[:20]!r} from {src})")
     mgwtest.check(sigtest.still_running(gw), "the gateway is still running")

@@ -5,7 +5,9 @@ the turn node.
 
 Asserted: baresip calls; the gateway publishes (WHIP) and plays (WHEP) once
 the call is up; the caller hears the room's 1000 Hz; the room receives the
-caller's audio (its counter); the caller hangs up: the gateway DELETEs both
+caller's audio: its counter counts it, and its WAV is the caller's 440 Hz
+tone (the WHIP direction: baresip -> SIP -> gateway -> WHIP -> room); the
+caller hangs up: the gateway DELETEs both
 sessions and exits 0 (after_call = "exit").
 """
 import json
@@ -28,9 +30,10 @@ def main():
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         coturn, turn_port = start_coturn(procs, wd)
         port = mgwtest.free_port()
-        room_report = os.path.join(wd, "room.json")
+        room_report, room_wav = os.path.join(wd, "room.json"), os.path.join(wd, "room.wav")
         room = wwc.start(procs, "room", "serve-tone.toml",
-                         {"HTTP_LISTEN": f"127.0.0.1:{port}", "TOKEN": wwc.TOKEN, "COUNT_REPORT": room_report},
+                         {"HTTP_LISTEN": f"127.0.0.1:{port}", "TOKEN": wwc.TOKEN, "COUNT_REPORT": room_report,
+                          "WAV": room_wav},
                          r"serving the call on")
         sip_port = mgwtest.free_port()
         gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "-v"], env={
@@ -63,6 +66,7 @@ def main():
         with open(room_report) as f:
             audio = json.load(f)["audio"]["buffers"]
         check(audio > 100, f"the room received the caller's audio ({audio} buffers)")
+        tonecheck.check_tone(room_wav, 440, 3.0, "the caller's audio, as the room received it over WHIP")
         bs.quit()
     return 0
 

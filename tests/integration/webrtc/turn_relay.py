@@ -7,7 +7,10 @@ Asserted:
   - the gateway's SDP answer carries relayed candidates only (typ relay);
   - a webrtcbin WHIP+WHEP client connects and the media flows through the
     relay: 1000 Hz heard, video frames decoded; coturn logs the allocations;
-  - the same with the TURN server reached over TCP (`?transport=tcp`);
+  - the same with the TURN server reached over TCP (`?transport=tcp`): the
+    tone crosses, and coturn's log shows allocations of a client connected
+    over TCP relaying the media both ways (>= 100 packets from a peer in one,
+    to a peer in another: WHIP in, WHEP out);
   - with a wrong shared secret, coturn refuses the allocation and the offer
     gets a 502 whose reason names the TURN failure; the gateway keeps running.
 """
@@ -16,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -53,6 +57,26 @@ def run_pair(base, seconds=5):
     return json.loads(lines[-1])
 
 
+def tcp_relay_sessions(procs, coturn, timeout=10):
+    """coturn's sessions of clients connected over TCP that allocated a relay:
+    {session id: (packets received from peers, packets sent to peers)}.
+    "TCP socket closed remotely" / "reason: TCP connection closed" name the
+    client's transport, "peer usage: ... rp=N, ... sp=M" the packets relayed
+    (coturn logs both when the session closes)."""
+    deadline = time.time() + timeout
+    while True:
+        log = procs.output(coturn)
+        allocated = set(re.findall(r"session (\d+): realm <[^>]*> user <[^>]+>: incoming packet ALLOCATE processed, success", log))
+        tcp = set(re.findall(r"session (\d+): (?:TCP socket closed remotely|closed .*reason: TCP connection closed)", log))
+        peer = {sid: (int(rp), int(sp)) for sid, rp, sp in
+                re.findall(r"session (\d+): peer usage: realm=<[^>]*>, username=<[^>]*>, rp=(\d+), rb=\d+, sp=(\d+)", log)}
+        found = {sid: peer[sid] for sid in allocated & tcp if sid in peer}
+        if any(rp for rp, _ in found.values()) and any(sp for _, sp in found.values()) or time.time() > deadline:
+            mgwtest.log(f"coturn: allocated {sorted(allocated)}, TCP {sorted(tcp)}, peer usage {peer}")
+            return found
+        time.sleep(0.2)
+
+
 def main():
     mgwtest.require_tools("turnserver")
     check = mgwtest.check
@@ -81,9 +105,15 @@ def main():
         tcp_result = run_pair(tcp_base, seconds=3)
         check(tcp_result["whep"]["connected"] and abs((tcp_result["whep"].get("freq") or 0) - 1000) < 15,
               f"over TURN/TCP too: the tone crosses the relay ({tcp_result['whep'].get('freq')} Hz)")
-        check("TCP" in procs.output(coturn_tcp) and "ALLOCATE processed, success" in procs.output(coturn_tcp),
-              "coturn allocated for a TCP client")
+        # coturn logs a session's transport and traffic when it closes: stop the gateway first.
         check(procs.stop(tcp) == 0, "the TCP gateway stops cleanly")
+        # Its WHIP session receives the publisher's media from the peer, its
+        # WHEP session sends media to the peer: 3 s of audio alone is 150 packets.
+        sessions = tcp_relay_sessions(procs, coturn_tcp)
+        check(sessions and max(rp for rp, _ in sessions.values()) >= 100 and
+              max(sp for _, sp in sessions.values()) >= 100,
+              "coturn relayed the media over allocations of a client connected over TCP, both ways "
+              f"(>= 100 packets from and to peers; TCP sessions' packets from/to peers: {sessions})")
 
         bad, bad_base = start_gateway(procs, "gateway-bad-secret", turn_port, "not-the-secret")
         status, reason, body, _ = post_offer(bad_base)

@@ -3,10 +3,12 @@
 browser: GStreamer webrtcbin peers (tests/lib/webrtcpeer.py), on loopback.
 
 serve-tone.toml: a 1000 Hz tone and a test pattern feed the web node, what
-browsers send ends in a counter. Asserted:
+browsers send ends in a counter and (audio) a WAV. Asserted:
   - a WHEP subscriber connects, hears 1000 Hz and decodes video frames;
   - a WHIP publisher (440 Hz + VP8) connects; the counter behind the node
-    gets its audio (Opus, passed through) and video;
+    gets its audio (Opus, passed through) and video, and the WAV of the
+    node's audio output, decoded by the gateway, is the publisher's 440 Hz
+    tone (at least 3 s of it);
   - DELETE of both ends the sessions (participant.left) and the gateway
     stops cleanly.
 """
@@ -16,6 +18,7 @@ import subprocess
 import sys
 
 import mgwtest
+import tonecheck
 
 PIPELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve-tone.toml")
 PEER = os.path.join(mgwtest.SOURCE_ROOT, "tests", "lib", "webrtcpeer.py")
@@ -25,9 +28,9 @@ def main():
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         port = mgwtest.free_port()
-        report = os.path.join(wd, "count.json")
+        report, wav = os.path.join(wd, "count.json"), os.path.join(wd, "whip.wav")
         gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "-v"],
-                         env={"HTTP_LISTEN": f"127.0.0.1:{port}", "COUNT_REPORT": report})
+                         env={"HTTP_LISTEN": f"127.0.0.1:{port}", "COUNT_REPORT": report, "WAV": wav})
         if not procs.wait_for_output(gw, r"serving the call on", 15):
             mgwtest.fail("the gateway never served HTTP")
         base = f"http://127.0.0.1:{port}"
@@ -54,6 +57,7 @@ def main():
               "the publisher's Opus passes through the node")
         check(counts["audio"]["buffers"] > 100, f"the counter got the publisher's audio ({counts['audio']['buffers']} buffers)")
         check(counts["video"]["buffers"] > 20, f"the counter got the publisher's video ({counts['video']['buffers']} buffers)")
+        tonecheck.check_tone(wav, 440, 3.0, "the publisher's audio, as the gateway received it")
     return 0
 
 

@@ -5,8 +5,9 @@ another gateway (its WHIP/WHEP server, bearer token required).
 Asserted:
   - a WHEP client gateway plays the server's 1000 Hz tone (its WAV) and
     pattern (counted frames);
-  - a WHIP client gateway publishes a tone and a pattern: the server's
-    counter gets them;
+  - a WHIP client gateway publishes a 440 Hz tone and a pattern: the
+    server's counter gets them, and the server's WAV of what it received is
+    that 440 Hz tone;
   - each client, stopped, DELETEs its session (the server logs it);
   - a wrong token: the server answers 401 and the client reports room.failed
     with "HTTP 401"; an unknown path: room.failed with "HTTP 404".
@@ -52,9 +53,10 @@ def main():
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         port = mgwtest.free_port()
         base = f"http://127.0.0.1:{port}"
-        server_report = os.path.join(wd, "server.json")
+        server_report, server_wav = os.path.join(wd, "server.json"), os.path.join(wd, "server.wav")
         server = start(procs, "server", "serve-tone.toml",
-                       {"HTTP_LISTEN": f"127.0.0.1:{port}", "TOKEN": TOKEN, "COUNT_REPORT": server_report},
+                       {"HTTP_LISTEN": f"127.0.0.1:{port}", "TOKEN": TOKEN, "COUNT_REPORT": server_report,
+                        "WAV": server_wav},
                        r"serving the call on")
 
         def client(name, mode, url, token=TOKEN):
@@ -94,6 +96,7 @@ def main():
         check(counts["audio"]["buffers"] > 100 and counts["video"]["buffers"] > 30,
               f"the server got the WHIP client's audio and video ({counts['audio']['buffers']} / "
               f"{counts['video']['buffers']} buffers)")
+        tonecheck.check_tone(server_wav, 440, 2.0, "the WHIP client's audio, as the server received it")
         check(TOKEN not in procs.output(whip) + procs.output(server), "the token is not logged")
     return 0
 
