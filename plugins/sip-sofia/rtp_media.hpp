@@ -73,6 +73,13 @@ public:
     // stream, or of start().
     gint64 last_rtp() const;
 
+    // Send RTP per stream only where the peer's SDP lets us (hold: no).
+    void set_sending(const Negotiation &n)
+    {
+        audio_.set_sending(n.audio.remote_receives);
+        video_.set_sending(n.video.remote_receives);
+    }
+
     // Ask the caller for a video keyframe (call start, resume).
     void request_keyframe();
     // RFC 4733 digits to the caller on the audio stream (main loop); false

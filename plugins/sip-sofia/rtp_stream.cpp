@@ -174,6 +174,10 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sou
     pad = gst_element_get_static_pad(depay, "src");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream, this, nullptr);
     gst_object_unref(pad);
+    pad = gst_element_get_static_pad(pay, "src");
+    gst_pad_add_probe(pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      on_payloaded, this, nullptr);
+    gst_object_unref(pad);
     last_rtp_ = g_get_monotonic_time();
     return true;
 }
@@ -372,6 +376,14 @@ GstPadProbeReturn RtpStream::on_rtcp(GstPad *, GstPadProbeInfo *info, gpointer d
 {
     auto self = static_cast<RtpStream *>(data);
     return self->rtcp_latch_.accept(GST_PAD_PROBE_INFO_BUFFER(info)) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+// The payloader's streaming thread: a peer that holds the call (sendonly,
+// inactive, c=0.0.0.0) gets no RTP; the packets are dropped before rtpbin, so
+// its RTCP reports say we are not sending.
+GstPadProbeReturn RtpStream::on_payloaded(GstPad *, GstPadProbeInfo *, gpointer data)
+{
+    return static_cast<RtpStream *>(data)->sending_on_ ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 // A keyframe request going to the peer: rtpsession sends PLI/FIR itself when

@@ -88,6 +88,10 @@ public:
     // RFC 4733 digits to the peer (any thread); false without telephone-event.
     bool send_dtmf(const std::string &digits, int duration_ms) { return dtmf_out_.send(digits, duration_ms); }
 
+    // Whether RTP may go to the peer (its SDP direction; RTCP goes on).
+    // Any thread; built chains start sending.
+    void set_sending(bool on) { sending_on_ = on; }
+
     gint64 last_rtp() const { return last_rtp_.load(); }
     DtmfHook dtmf_hook;
     KeyframeHook keyframe_hook;
@@ -98,6 +102,7 @@ private:
     GstPadProbeReturn take_dtmf(GstBuffer *buf);
     static GstPadProbeReturn on_rtcp(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_upstream(GstPad *pad, GstPadProbeInfo *info, gpointer self);
+    static GstPadProbeReturn on_payloaded(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_sender_data(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     void take_over(GstPad *pad); // with sender_mutex_ held
     GstElement *add(const char *factory, std::vector<GstElement *> &side, std::string &error);
@@ -119,6 +124,7 @@ private:
     Rfc4733Receiver dtmf_;
     Rfc4733Sender dtmf_out_;
     std::atomic<gint64> last_rtp_{0};
+    std::atomic<bool> sending_on_{true};
     // The sender feeding the depayloader (a reference) and when it last did;
     // rtpbin's streaming threads, one per sender, share them.
     std::mutex sender_mutex_;

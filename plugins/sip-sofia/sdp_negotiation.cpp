@@ -259,6 +259,7 @@ bool fill_transport(const GstSDPMessage *msg, const GstSDPMedia *m, Stream &s)
     const char *dir = direction_of(msg, m);
     // An old-style hold (c=0.0.0.0) sends nothing either.
     s.remote_sends = std::strcmp(dir, "recvonly") && std::strcmp(dir, "inactive") && s.remote_address != "0.0.0.0";
+    s.remote_receives = std::strcmp(dir, "sendonly") && std::strcmp(dir, "inactive") && s.remote_address != "0.0.0.0";
     return true;
 }
 

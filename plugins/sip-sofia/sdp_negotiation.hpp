@@ -39,7 +39,8 @@ struct Stream {
     std::string remote_address;
     int remote_rtp_port = 0;
     int remote_rtcp_port = 0;
-    bool remote_sends = true; // false for recvonly/inactive (hold) or c=0.0.0.0
+    bool remote_sends = true;    // false for recvonly/inactive (hold) or c=0.0.0.0
+    bool remote_receives = true; // false for sendonly/inactive or c=0.0.0.0: we must not send (RFC 3264 6.1)
     SrtpSession srtp;         // RTP/SAVP(F) with SDES keys
     bool operator==(const Stream &) const = default;
 };

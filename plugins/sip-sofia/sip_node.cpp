@@ -310,6 +310,7 @@ private:
         } else if (!on_hold && n.video.remote_sends && !remote_sends_) {
             media_->request_keyframe(); // resumed: the picture restarts with a keyframe
         }
+        media_->set_sending(n);
         remote_sends_ = n.remote_sends;
         last_answer_ = n.answer;
         peer_dtmf_ = n.audio.dtmf_pt >= 0;
@@ -497,6 +498,7 @@ private:
             n.codec.payload_type, relayed.empty() ? bind_address().c_str() : relayed.c_str(), media_->port(),
             ice_ ? " (ICE default candidate)" : relayed.empty() ? "" : " (TURN relay)", remote.address.c_str(),
             remote.rtp_port);
+        media_->set_sending(n);
         remote_sends_ = n.remote_sends;
         peer_dtmf_ = n.audio.dtmf_pt >= 0;
         last_answer_ = our_offer_; // what a later refresh without SDP offers again
