@@ -467,25 +467,17 @@ private:
         auto s = find(endpoint, id);
         if (!s)
             return HttpResponse::error(404, "no such session: /" + endpoint + "/" + id);
-        // RFC 8840 fragment: a=mid selects the m-line, a=candidate lines follow.
-        guint mline = 0;
-        int added = 0;
-        gchar **lines = g_strsplit(frag.c_str(), "\n", -1);
-        for (gchar **l = lines; *l; ++l) {
-            std::string line = g_strstrip(*l);
-            if (line.rfind("a=mid:", 0) == 0) {
-                const auto &media = s->offer().media;
-                for (guint i = 0; i < media.size(); ++i)
-                    if (media[i].mid == line.substr(6))
-                        mline = i;
-            } else if (line.rfind("a=candidate:", 0) == 0) {
-                s->add_remote_candidate(mline, line.substr(2));
-                ++added;
-            }
-        }
-        g_strfreev(lines);
-        if (!added && frag.find("a=end-of-candidates") == std::string::npos)
+        std::vector<std::string> mids;
+        for (const auto &m : s->offer().media)
+            mids.push_back(m.mid);
+        RemoteCandidates remote;
+        std::string error;
+        if (!parse_trickle_fragment(frag, mids, remote, error))
+            return HttpResponse::error(400, "bad SDP fragment: " + error);
+        if (remote.candidates.empty() && !remote.end)
             return HttpResponse::error(400, "no a=candidate line in the SDP fragment");
+        for (const auto &[mline, candidate] : remote.candidates)
+            s->add_remote_candidate(mline, candidate);
         return {204, "", "", "", {}};
     }
 
