@@ -11,6 +11,7 @@
 #include "offer.hpp"
 #include "room_media.hpp"
 #include "session.hpp"
+#include "status_json.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -120,7 +121,7 @@ public:
         http_ = std::make_unique<HttpEndpoints>(HttpEndpoints::Handlers{
             [this](auto &ep, auto &offer, auto &who, auto reply) { create(ep, offer, who, std::move(reply)); },
             [this](auto &ep, auto &id, auto &frag) { return patch(ep, id, frag); },
-            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status_json(); }},
+            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status(); }, node_failure()},
             str("token"));
         if (!http_->listen(str("listen"), error)) {
             http_.reset();
@@ -173,12 +174,20 @@ public:
 
     void on_event(std::string_view, const GstStructure *event) override
     {
-        if (gst_structure_has_name(event, "call.established") || gst_structure_has_name(event, "call.incoming"))
-            if (const char *from = gst_structure_get_string(event, "from"))
-                caller_ = from;
+        guarded(node_failure(), "event", [&] {
+            if (gst_structure_has_name(event, "call.established") || gst_structure_has_name(event, "call.incoming"))
+                if (const char *from = gst_structure_get_string(event, "from"))
+                    caller_ = from;
+        });
     }
 
 private:
+    // What an exception caught at a C callback entry point becomes (guard.hpp).
+    Fail node_failure()
+    {
+        return [this](const std::string &reason) { fail(reason); };
+    }
+
     struct Pending {
         HttpEndpoints::Reply reply;
         guint timer = 0;
@@ -562,14 +571,9 @@ private:
         return stopping;
     }
 
-    std::string status_json() const
+    std::string status() const
     {
-        gchar *caller = g_strescape(caller_.c_str(), nullptr);
-        std::string out = std::string("{\"call\":\"") + (started_ ? "active" : "waiting") + "\",\"caller\":\"" +
-                          caller + "\",\"participants\":" + std::to_string(joined_.size()) +
-                          ",\"sessions\":" + std::to_string(sessions_.size()) + "}";
-        g_free(caller);
-        return out;
+        return status_json({started_, caller_, joined_.size(), sessions_.size()});
     }
 
     IceSettings ice_;
