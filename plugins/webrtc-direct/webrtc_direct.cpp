@@ -304,6 +304,7 @@ private:
                                    str("room").c_str(), nullptr));
         };
         host.failed = [this](const std::string &reason) { janus_failed(reason); };
+        host.fail_node = node_failure();
         try {
             janus_ = std::make_unique<JanusRoom>(
                 JanusRoom::Settings{str("url"), str("token"), str("room"), str("pin"), str("display"),
@@ -357,9 +358,10 @@ private:
             for (const auto &m : ours.media)
                 s->add_receiver(m);
         sessions_[s->id()] = s;
-        resource_ = std::make_unique<SessionResource>(str("url"), str("token"), [this](const std::string &m) {
-            log(MGW_LOG_INFO, "%s client: %s", str("signalling").c_str(), m.c_str());
-        });
+        resource_ = std::make_unique<SessionResource>(
+            str("url"), str("token"),
+            [this](const std::string &m) { log(MGW_LOG_INFO, "%s client: %s", str("signalling").c_str(), m.c_str()); },
+            node_failure());
         s->start_offer(client_trickle_bound_ms);
         log(MGW_LOG_INFO, "%s client: offering to %s", whip ? "WHIP" : "WHEP", str("url").c_str());
         return true;
