@@ -107,7 +107,8 @@ public:
             [this](const std::string &m) { log(MGW_LOG_INFO, "%s", m.c_str()); },
             [this](const std::string &participant) {
                 emit(gst_structure_new("speaker.changed", "participant", G_TYPE_STRING, participant.c_str(), nullptr));
-            });
+            },
+            node_failure());
     }
 
     ~WebrtcDirect() override { close_all("node destroyed"); }
@@ -134,7 +135,13 @@ public:
         return true;
     }
 
+    // Called from the host's C entry points: nothing may escape.
     void stop() override
+    {
+        guarded(node_failure(), "stop", [this] { begin_stop(); });
+    }
+
+    void begin_stop()
     {
         if (janus_) {
             // Destroying the Janus session ends every handle (bounded by the
@@ -215,7 +222,9 @@ private:
             G_PRIORITY_DEFAULT, 10,
             [](gpointer data) -> gboolean {
                 auto *ctx = static_cast<Context *>(data);
-                ctx->first->answer_failed(ctx->second, 504, "no answer within 10 s (ICE gathering)", true);
+                guarded(ctx->first->node_failure(), "answer timer", [ctx] {
+                    ctx->first->answer_failed(ctx->second, 504, "no answer within 10 s (ICE gathering)", true);
+                });
                 return G_SOURCE_REMOVE;
             },
             new Context(this, id), [](gpointer data) { delete static_cast<Context *>(data); });
@@ -420,6 +429,7 @@ private:
     Session::Callbacks callbacks()
     {
         Session::Callbacks cb;
+        cb.fail_node = node_failure();
         cb.local_sdp = [this](Session &s, const std::string &sdp) {
             if (janus_)
                 return janus_->local_sdp(s, sdp);
