@@ -29,6 +29,20 @@ GstCaps *rtp_caps(const OfferedMedia &m)
 
 } // namespace
 
+// "turn://user:secret@host:3478?transport=udp" -> "turn://host:3478?transport=udp":
+// for messages (no secrets in logs).
+std::string without_credentials(const std::string &uri)
+{
+    GUri *parsed = g_uri_parse(uri.c_str(), G_URI_FLAGS_NONE, nullptr);
+    if (!parsed)
+        return "(not a URI)";
+    gchar *text = g_uri_to_string_partial(parsed, G_URI_HIDE_USERINFO);
+    std::string out = text;
+    g_free(text);
+    g_uri_unref(parsed);
+    return out;
+}
+
 std::shared_ptr<Session> Session::create(GstBin *bin, Role role, std::string id, std::string participant,
                                          const IceSettings &ice, Callbacks cb)
 {
@@ -39,6 +53,9 @@ std::shared_ptr<Session> Session::create(GstBin *bin, Role role, std::string id,
     for (const auto &uri : ice.turn) {
         gboolean ok = FALSE;
         g_signal_emit_by_name(s->webrtc_, "add-turn-server", uri.c_str(), &ok);
+        if (!ok) // left out, the session would gather no relay and fail later for a reason nobody sees
+            throw IceConfigError("webrtcbin refused the TURN server " + without_credentials(uri) +
+                                 " (a TURN URI needs a host, a username and a credential)");
     }
     if (ice.relay_only)
         g_object_set(s->webrtc_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);

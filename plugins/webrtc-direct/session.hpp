@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,15 @@ struct IceSettings {
     std::vector<std::string> stun, turn; // webrtcbin URIs (from a turn node)
     bool relay_only = false;
 };
+
+// The ICE servers given cannot be used (Session::create): a configuration
+// problem of the gateway, not of the peer.
+struct IceConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A STUN/TURN URI with its user information left out (for messages).
+std::string without_credentials(const std::string &uri);
 
 class Session : public std::enable_shared_from_this<Session> {
 public:

@@ -212,8 +212,12 @@ private:
         int status = 0;
         std::string error;
         auto s = answering_session(endpoint == "whip", who, offer_sdp, status, error);
-        if (!s)
+        if (!s) {
+            if (status >= 500) // ours, not the browser's: the operator must hear of it
+                log(MGW_LOG_WARNING, "%s session for participant %s refused: %s", endpoint.c_str(), who.c_str(),
+                    error.c_str());
             return reply(HttpResponse::error(status, error));
+        }
         const std::string id = s->id();
         Pending &p = pending_[id];
         p.reply = std::move(reply);
@@ -257,6 +261,10 @@ private:
         try {
             s = Session::create(bin(), peer_publishes ? Session::Role::Publisher : Session::Role::Subscriber,
                                 std::to_string(++next_id_), who, ice, callbacks());
+        } catch (const IceConfigError &e) {
+            status = 503; // as when the ice node gives no servers
+            error = e.what();
+            return nullptr;
         } catch (const std::exception &e) {
             status = 500;
             error = e.what();
