@@ -10,7 +10,6 @@ namespace {
 constexpr gsize kReadBlock = 16 * 1024;
 
 struct Read {
-    SoupSession *session;
     SoupMessage *msg;
     GCancellable *cancel;
     gsize limit;
@@ -56,12 +55,20 @@ struct Read {
 };
 
 void read_more(std::unique_ptr<Read> r);
+void take_block(std::unique_ptr<Read> r, GInputStream *source, GAsyncResult *result);
+void take_headers(std::unique_ptr<Read> r, SoupSession *session, GAsyncResult *result);
 
 void got_block(GObject *source, GAsyncResult *result, gpointer data)
 {
     std::unique_ptr<Read> r(static_cast<Read *>(data));
+    const Fail fail = r->fail;
+    guarded(fail, "HTTP response body", [&] { take_block(std::move(r), G_INPUT_STREAM(source), result); });
+}
+
+void take_block(std::unique_ptr<Read> r, GInputStream *source, GAsyncResult *result)
+{
     GError *error = nullptr;
-    GBytes *block = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
+    GBytes *block = g_input_stream_read_bytes_finish(source, result, &error);
     if (!block) {
         r->finish(nullptr, error);
         g_error_free(error);
@@ -97,8 +104,14 @@ void read_more(std::unique_ptr<Read> r)
 void sent(GObject *source, GAsyncResult *result, gpointer data)
 {
     std::unique_ptr<Read> r(static_cast<Read *>(data));
+    const Fail fail = r->fail;
+    guarded(fail, "HTTP response", [&] { take_headers(std::move(r), SOUP_SESSION(source), result); });
+}
+
+void take_headers(std::unique_ptr<Read> r, SoupSession *session, GAsyncResult *result)
+{
     GError *error = nullptr;
-    r->stream = soup_session_send_finish(SOUP_SESSION(source), result, &error);
+    r->stream = soup_session_send_finish(session, result, &error);
     if (!r->stream) {
         r->finish(nullptr, error);
         g_error_free(error);
@@ -116,7 +129,7 @@ void sent(GObject *source, GAsyncResult *result, gpointer data)
 void send_bounded(SoupSession *session, SoupMessage *msg, GCancellable *cancel, gsize limit, Fail fail,
                   BodyDone done)
 {
-    auto *r = new Read{session, SOUP_MESSAGE(g_object_ref(msg)), cancel ? G_CANCELLABLE(g_object_ref(cancel)) : nullptr,
+    auto *r = new Read{SOUP_MESSAGE(g_object_ref(msg)), cancel ? G_CANCELLABLE(g_object_ref(cancel)) : nullptr,
                        limit, std::move(fail), std::move(done)};
     soup_session_send_async(session, msg, G_PRIORITY_DEFAULT, cancel, sent, r);
 }
