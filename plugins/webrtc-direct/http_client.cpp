@@ -1,11 +1,14 @@
 #include "http_client.hpp"
 
+#include "bounded_read.hpp"
+#include "origin.hpp"
+
 #include <memory>
 
 namespace webrtcdirect {
 
-SessionResource::SessionResource(std::string url, std::string token, Log log, guint timeout_s)
-    : url_(std::move(url)), token_(std::move(token)), log_(std::move(log)),
+SessionResource::SessionResource(std::string url, std::string token, Log log, Fail fail, guint timeout_s)
+    : url_(std::move(url)), token_(std::move(token)), log_(std::move(log)), fail_(std::move(fail)),
       session_(soup_session_new_with_options("timeout", timeout_s, "user-agent", "mediagw", nullptr)),
       cancel_(g_cancellable_new())
 {
@@ -18,47 +21,32 @@ SessionResource::~SessionResource()
     g_object_unref(session_);
 }
 
+// The bearer token goes to the configured server's origin only: a redirect
+// or a Location elsewhere gets the request without it.
 SoupMessage *SessionResource::request(const char *method, const std::string &url)
 {
     SoupMessage *msg = soup_message_new(method, url.c_str());
-    if (msg && !token_.empty())
+    if (msg && !token_.empty() && same_origin(url, url_))
         soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
                                      ("Bearer " + token_).c_str());
     return msg;
 }
 
 namespace {
-struct Call {
-    SoupMessage *msg;
-    std::function<void(SessionResource::Reply &&)> done;
-};
 
-void finished(GObject *source, GAsyncResult *result, gpointer data)
+// The answer as Reply has it: status line, body, Location (absolute), ETag, Links.
+SessionResource::Reply reply_of(SoupMessage *msg, GBytes *body)
 {
-    std::unique_ptr<Call> call(static_cast<Call *>(data));
-    GError *error = nullptr;
-    GBytes *body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
     SessionResource::Reply r;
-    if (error) {
-        r.reason = error->message;
-        const bool cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-        g_error_free(error);
-        g_object_unref(call->msg);
-        if (cancelled)
-            return; // the owner is gone
-        call->done(std::move(r));
-        return;
-    }
-    r.status = (int)soup_message_get_status(call->msg);
-    r.reason = soup_message_get_reason_phrase(call->msg) ? soup_message_get_reason_phrase(call->msg) : "";
+    r.status = (int)soup_message_get_status(msg);
+    r.reason = soup_message_get_reason_phrase(msg) ? soup_message_get_reason_phrase(msg) : "";
     gsize size = 0;
-    const char *data_ptr = static_cast<const char *>(g_bytes_get_data(body, &size));
-    r.body.assign(data_ptr ? data_ptr : "", size);
-    g_bytes_unref(body);
-    SoupMessageHeaders *headers = soup_message_get_response_headers(call->msg);
+    const char *data = static_cast<const char *>(g_bytes_get_data(body, &size));
+    r.body.assign(data ? data : "", size);
+    SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
     if (const char *loc = soup_message_headers_get_one(headers, "Location")) {
-        // Relative to where the POST ended up (after redirects).
-        gchar *base = g_uri_to_string(soup_message_get_uri(call->msg));
+        // Relative to where the request ended up (after redirects).
+        gchar *base = g_uri_to_string(soup_message_get_uri(msg));
         gchar *abs = g_uri_resolve_relative(base, loc, G_URI_FLAGS_NONE, nullptr);
         r.location = abs ? abs : loc;
         g_free(abs);
@@ -73,10 +61,27 @@ void finished(GObject *source, GAsyncResult *result, gpointer data)
                 static_cast<std::vector<std::string> *>(links)->emplace_back(value);
         },
         &r.links);
-    g_object_unref(call->msg);
-    call->done(std::move(r));
+    return r;
 }
+
 } // namespace
+
+// `msg` is taken. `done` does not run once this object is gone (its
+// requests are cancelled).
+void SessionResource::send(SoupMessage *msg, std::function<void(Reply &&)> done)
+{
+    send_bounded(session_, msg, cancel_, kMaxAnswer, fail_, [msg, done = std::move(done)](GBytes *body, const GError *error) {
+        if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return; // the owner is gone
+        if (error) {
+            Reply r;
+            r.reason = error->message;
+            return done(std::move(r));
+        }
+        done(reply_of(msg, body));
+    });
+    g_object_unref(msg);
+}
 
 void SessionResource::create(const std::string &offer_sdp, std::function<void(const Reply &)> done)
 {
@@ -102,17 +107,16 @@ void SessionResource::post(const std::string &url, const std::string &offer_sdp,
     GBytes *bytes = g_bytes_new(offer_sdp.data(), offer_sdp.size());
     soup_message_set_request_body_from_bytes(msg, "application/sdp", bytes);
     g_bytes_unref(bytes);
-    auto *call = new Call{msg, [this, offer_sdp, hops, done = std::move(done)](Reply &&r) {
-                              if ((r.status == 307 || r.status == 308) && !r.location.empty() && hops < 5)
-                                  return post(r.location, offer_sdp, hops + 1, done);
-                              if (r.status == 201) {
-                                  resource_ = r.location;
-                                  etag_ = r.etag;
-                                  send_candidates(); // those gathered while the POST was under way
-                              }
-                              done(r); // last: it may end the session
-                          }};
-    soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
+    send(msg, [this, offer_sdp, hops, done = std::move(done)](Reply &&r) {
+        if ((r.status == 307 || r.status == 308) && !r.location.empty() && hops < 5)
+            return post(r.location, offer_sdp, hops + 1, done);
+        if (r.status == 201) {
+            resource_ = r.location;
+            etag_ = r.etag;
+            send_candidates(); // those gathered while the POST was under way
+        }
+        done(r); // last: it may end the session
+    });
 }
 
 void SessionResource::trickle(guint mline, const std::string &candidate)
@@ -141,22 +145,20 @@ void SessionResource::send_candidates()
     soup_message_set_request_body_from_bytes(msg, "application/trickle-ice-sdpfrag", bytes);
     g_bytes_unref(bytes);
     patching_ = true;
-    auto *call = new Call{msg, [this, count](Reply &&r) {
-                              patching_ = false;
-                              if (r.status == 405 || r.status == 501) {
-                                  trickle_off_ = true;
-                                  queued_.clear();
-                                  log_("the server takes no trickled candidates (PATCH: HTTP " +
-                                       std::to_string(r.status) + " " + r.reason +
-                                       "): later candidates stay local");
-                                  return;
-                              }
-                              if (r.status < 200 || r.status >= 300)
-                                  log_("PATCH of " + std::to_string(count) + " candidate(s) failed: " +
-                                       (r.status ? "HTTP " + std::to_string(r.status) + " " : "") + r.reason);
-                              send_candidates();
-                          }};
-    soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
+    send(msg, [this, count](Reply &&r) {
+        patching_ = false;
+        if (r.status == 405 || r.status == 501) {
+            trickle_off_ = true;
+            queued_.clear();
+            log_("the server takes no trickled candidates (PATCH: HTTP " + std::to_string(r.status) + " " + r.reason +
+                 "): later candidates stay local");
+            return;
+        }
+        if (r.status < 200 || r.status >= 300)
+            log_("PATCH of " + std::to_string(count) + " candidate(s) failed: " +
+                 (r.status ? "HTTP " + std::to_string(r.status) + " " : "") + r.reason);
+        send_candidates();
+    });
 }
 
 void SessionResource::remove(std::function<void()> done)
@@ -169,8 +171,7 @@ void SessionResource::remove(std::function<void()> done)
         done();
         return;
     }
-    auto *call = new Call{msg, [done = std::move(done)](Reply &&) { done(); }};
-    soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, cancel_, finished, call);
+    send(msg, [done = std::move(done)](Reply &&) { done(); });
 }
 
 } // namespace webrtcdirect

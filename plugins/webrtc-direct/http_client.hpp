@@ -1,11 +1,13 @@
 // The client half of WHIP/WHEP (libsoup 3 on the main loop): POST the offer
-// (bearer token, 307/308 redirects followed with the body), remember the
+// (bearer token, to the configured origin only; 307/308 redirects followed
+// with the body), remember the
 // session resource from Location, trickle later candidates to it with PATCH
 // (RFC 8840 fragments, If-Match with the 201's ETag), DELETE it when done.
 // No a=end-of-candidates is sent: a TURN server from the 201's Link headers
 // gathers after webrtcbin has already reported gathering complete.
 #pragma once
 
+#include "guard.hpp"
 #include "trickle_fragment.hpp"
 
 #include <libsoup/soup.h>
@@ -29,7 +31,11 @@ public:
     };
     using Log = std::function<void(const std::string &)>;
 
-    SessionResource(std::string url, std::string token, Log log, guint timeout_s = 10);
+    // Answers over kMaxAnswer are not read (the request fails naming the URL).
+    static constexpr gsize kMaxAnswer = 64 * 1024;
+
+    // `fail`: the node's failure, for an exception in a libsoup callback.
+    SessionResource(std::string url, std::string token, Log log, Fail fail, guint timeout_s = 10);
     ~SessionResource();
     SessionResource(const SessionResource &) = delete;
     SessionResource &operator=(const SessionResource &) = delete;
@@ -45,11 +51,13 @@ public:
 
 private:
     SoupMessage *request(const char *method, const std::string &url);
+    void send(SoupMessage *msg, std::function<void(Reply &&)> done);
     void post(const std::string &url, const std::string &offer_sdp, int hops, std::function<void(const Reply &)> done);
     void send_candidates();
 
     std::string url_, token_, resource_, etag_;
     Log log_;
+    Fail fail_;
     SoupSession *session_;
     GCancellable *cancel_;
     TrickleFragment fragment_;

@@ -1,8 +1,10 @@
 #include "http_endpoints.hpp"
 
+#include "guard.hpp"
 #include "page.hpp"
 
 #include <cstring>
+#include <sys/socket.h>
 #include <memory>
 
 namespace webrtcdirect {
@@ -32,8 +34,6 @@ bool split_host_port(const std::string &address, std::string &host, guint16 &por
 
 } // namespace
 
-// Refused early from Content-Length, or after reading when the body came
-// chunked (no length to judge by).
 HttpResponse HttpEndpoints::too_large()
 {
     return HttpResponse::error(413, "request body over " + std::to_string(kMaxBody / 1024) + " KiB");
@@ -44,6 +44,11 @@ void respond(SoupServerMessage *msg, const HttpResponse &r)
     SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
     soup_message_headers_replace(h, "Access-Control-Allow-Origin", "*");
     soup_message_headers_replace(h, "Access-Control-Expose-Headers", "Location, Link");
+    // One request per connection: libsoup 3.2 (Debian 12) never closes an
+    // idle keep-alive connection that the client closed (CLOSE-WAIT, one
+    // descriptor lost each time; fixed in libsoup 3.3.0). Signalling
+    // requests are few: the extra handshakes cost nothing.
+    soup_message_headers_replace(h, "Connection", "close");
     for (const auto &[k, v] : r.headers)
         soup_message_headers_replace(h, k.c_str(), v.c_str());
     soup_server_message_set_status(msg, r.status, r.status >= 400 && !r.reason.empty() ? r.reason.c_str() : nullptr);
@@ -102,19 +107,88 @@ bool HttpEndpoints::listen(const std::string &address, std::string &error)
     return true;
 }
 
-// Refuse an oversized body from its headers, before libsoup reads it.
-void HttpEndpoints::early(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer)
+namespace {
+
+// A body past kMaxBody is refused with 413 and no longer kept: what the
+// client still sends is read and dropped (so that it gets to read the 413),
+// up to kMaxDiscard; past that the connection is cut.
+constexpr goffset kMaxDiscard = 1024 * 1024;
+
+struct BodyCount {
+    goffset bytes = 0;
+    bool refused = false;
+};
+
+// Past kMaxDiscard: reads now end (libsoup fails the message on the EOF and
+// closes it), and the close resets the connection: an orderly close would
+// leave the client blocked on a full send window (seen on loopback).
+void cut_connection(SoupServerMessage *msg)
 {
-    goffset length = soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
-    if (length > (goffset)kMaxBody)
-        respond(msg, too_large());
+    GSocket *socket = soup_server_message_get_socket(msg);
+    if (!socket)
+        return;
+    const struct linger reset = {1, 0};
+    setsockopt(g_socket_get_fd(socket), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    g_socket_shutdown(socket, TRUE, FALSE, nullptr);
+}
+
+void refuse_body(SoupServerMessage *msg, BodyCount &count)
+{
+    if (count.refused)
+        return;
+    count.refused = true;
+    SoupMessageBody *body = soup_server_message_get_request_body(msg);
+    soup_message_body_set_accumulate(body, FALSE);
+    soup_message_body_truncate(body);
+    respond(msg, HttpEndpoints::too_large());
+}
+
+} // namespace
+
+// Every request: refused from its headers when Content-Length is over the
+// bound; any body (chunked has no length to judge by) counted as it comes.
+void HttpEndpoints::early(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer self)
+{
+    guarded(static_cast<HttpEndpoints *>(self)->handlers_.fail, "HTTP request headers", [&] {
+        auto *count = new BodyCount;
+        g_signal_connect_data(msg, "got-chunk", G_CALLBACK(+[](SoupServerMessage *m, GBytes *chunk, gpointer data) {
+                                  auto *c = static_cast<BodyCount *>(data);
+                                  c->bytes += (goffset)g_bytes_get_size(chunk);
+                                  if (c->bytes > (goffset)kMaxBody)
+                                      refuse_body(m, *c);
+                                  if (c->bytes > kMaxDiscard)
+                                      cut_connection(m);
+                              }),
+                              count, [](gpointer data, GClosure *) { delete static_cast<BodyCount *>(data); },
+                              (GConnectFlags)0);
+        SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+        if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+            soup_message_headers_get_content_length(headers) > (goffset)kMaxBody)
+            refuse_body(msg, *count);
+    });
 }
 
 void HttpEndpoints::handle(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer self)
 {
-    if (soup_server_message_get_status(msg) != 0 && soup_server_message_get_status(msg) >= 400)
-        return; // refused early
-    static_cast<HttpEndpoints *>(self)->route(msg, soup_server_message_get_method(msg), path, query);
+    auto *endpoints = static_cast<HttpEndpoints *>(self);
+    guarded(endpoints->handlers_.fail, "HTTP request", [&] {
+        if (soup_server_message_get_status(msg) >= 400)
+            return; // refused early
+        endpoints->route(msg, soup_server_message_get_method(msg), path, query);
+    });
+}
+
+// Constant time: the comparison does not tell how much of a guess was right.
+bool HttpEndpoints::authorized(SoupServerMessage *msg) const
+{
+    const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+    const std::string expected = "Bearer " + token_;
+    if (!auth || strlen(auth) != expected.size())
+        return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < expected.size(); ++i)
+        diff |= (unsigned char)(auth[i] ^ expected[i]);
+    return diff == 0;
 }
 
 void HttpEndpoints::route(SoupServerMessage *msg, const std::string &method, const std::string &path,
@@ -127,29 +201,33 @@ void HttpEndpoints::route(SoupServerMessage *msg, const std::string &method, con
     }
     if (path == "/favicon.ico")
         return respond(msg, {204, "", "", "", {}});
-    if (path == "/status") {
-        return respond(msg, {200, "", "application/json", handlers_.status_json(), {{"Cache-Control", "no-store"}}});
-    }
     std::string endpoint, id;
     if (path == "/whip" || path == "/whep") {
         endpoint = path.substr(1);
     } else if (path.rfind("/whip/", 0) == 0 || path.rfind("/whep/", 0) == 0) {
         endpoint = path.substr(1, 4);
         id = path.substr(6);
-    } else {
+    } else if (path != "/status") {
         return respond(msg, HttpResponse::error(404, "no such resource: " + path));
+    }
+    // The page is public (it carries no secret); everything else needs the
+    // token when there is one: /status names the caller. CORS preflights
+    // carry no credentials.
+    if (!token_.empty() && method != "OPTIONS" && !authorized(msg)) {
+        const bool sent = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+        return respond(msg, {401, sent ? "wrong bearer token" : "a bearer token is required", "", "",
+                             {{"WWW-Authenticate", "Bearer"}}});
+    }
+    if (path == "/status") {
+        if (method != "GET" && method != "HEAD" && method != "OPTIONS")
+            return respond(msg, {405, "use GET", "", "", {{"Allow", "GET"}}});
+        if (method == "OPTIONS")
+            return respond(msg, {204, "", "", "", {{"Access-Control-Allow-Methods", "GET, OPTIONS"},
+                                                  {"Access-Control-Allow-Headers", "Authorization"}}});
+        return respond(msg, {200, "", "application/json", handlers_.status_json(), {{"Cache-Control", "no-store"}}});
     }
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
     const std::string text = body && body->data ? std::string(body->data, body->length) : "";
-    if (text.size() > kMaxBody)
-        return respond(msg, too_large());
-    if (!token_.empty() && method != "OPTIONS") {
-        const char *auth =
-            soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
-        if (!auth || std::string(auth) != "Bearer " + token_)
-            return respond(msg, {401, auth ? "wrong bearer token" : "a bearer token is required", "", "",
-                                 {{"WWW-Authenticate", "Bearer"}}});
-    }
     if (method == "OPTIONS")
         return respond(msg, {204, "", "", "", {{"Accept-Post", "application/sdp"},
                                               {"Access-Control-Allow-Methods", "POST, PATCH, DELETE, OPTIONS"},

@@ -4,6 +4,8 @@
 // candidates, DELETE ends. Bad requests get a 4xx whose reason says what.
 #pragma once
 
+#include "guard.hpp"
+
 #include <libsoup/soup.h>
 
 #include <functional>
@@ -35,11 +37,14 @@ public:
             patch;
         std::function<HttpResponse(const std::string &endpoint, const std::string &id)> remove;
         std::function<std::string()> status_json;
+        Fail fail; // an exception in a libsoup callback: the node fails
     };
 
     static constexpr size_t kMaxBody = 64 * 1024; // an SDP offer is a few kB
+    static HttpResponse too_large();
 
-    // `token`: when not empty, WHIP/WHEP requests need "Authorization: Bearer <token>" (401 otherwise).
+    // `token`: when not empty, WHIP/WHEP requests and /status need
+    // "Authorization: Bearer <token>" (401 otherwise).
     HttpEndpoints(Handlers handlers, std::string token);
     ~HttpEndpoints();
     HttpEndpoints(const HttpEndpoints &) = delete;
@@ -51,8 +56,8 @@ public:
 
 private:
     static void handle(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer self);
-    static HttpResponse too_large();
     static void early(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer self);
+    bool authorized(SoupServerMessage *msg) const;
     void route(SoupServerMessage *msg, const std::string &method, const std::string &path, GHashTable *query);
 
     Handlers handlers_;

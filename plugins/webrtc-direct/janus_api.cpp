@@ -1,68 +1,33 @@
 #include "janus_api.hpp"
 
+#include "bounded_read.hpp"
+
 #include <cstring>
 
 namespace webrtcdirect {
 
 namespace {
 
+// Janus' answer to one request, or the reason there is none.
 using Reply = std::function<void(GBytes *body, const std::string &error)>;
 
-struct Pending {
-    SoupMessage *msg;
-    Reply reply;
-    std::weak_ptr<int> owner;
-};
-
-void on_http_reply(GObject *source, GAsyncResult *result, gpointer data)
+void send(SoupSession *session, SoupMessage *msg, GCancellable *cancel, const Fail &fail, Reply reply)
 {
-    std::unique_ptr<Pending> p(static_cast<Pending *>(data));
-    GError *error = nullptr;
-    GBytes *body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
-    const guint status = soup_message_get_status(p->msg);
-    std::string why;
-    if (error) {
-        why = std::string("no answer from Janus: ") + error->message;
-        g_error_free(error);
-    } else if (status != 200) {
-        const char *phrase = soup_message_get_reason_phrase(p->msg);
-        why = "HTTP " + std::to_string(status) + " " + (phrase ? phrase : "");
-    }
-    g_object_unref(p->msg);
-    if (p->owner.lock()) // else the API object is gone (its requests were cancelled)
-        p->reply(why.empty() ? body : nullptr, why);
-    if (body)
-        g_bytes_unref(body);
-}
-
-std::string member_string(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return "";
-    JsonNode *n = json_object_get_member(o, name);
-    if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
-        return json_node_get_string(n);
-    if (JSON_NODE_HOLDS_VALUE(n))
-        return std::to_string(json_node_get_int(n));
-    return "";
-}
-
-JsonObject *member_object(JsonObject *o, const char *name)
-{
-    return o && json_object_has_member(o, name) && JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, name))
-               ? json_object_get_object_member(o, name)
-               : nullptr;
-}
-
-// "Janus error 458: No such session 123", or the plugin's own error.
-std::string error_of(JsonObject *root)
-{
-    if (JsonObject *e = member_object(root, "error"))
-        return "Janus error " + member_string(e, "code") + ": " + member_string(e, "reason");
-    JsonObject *data = member_object(member_object(root, "plugindata"), "data");
-    if (data && json_object_has_member(data, "error_code"))
-        return "Janus error " + member_string(data, "error_code") + ": " + member_string(data, "error");
-    return "";
+    send_bounded(session, msg, cancel, JanusApi::kMaxAnswer, fail,
+                 [msg, reply = std::move(reply)](GBytes *body, const GError *error) {
+                     if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                         return; // the API object is gone
+                     const guint status = soup_message_get_status(msg);
+                     std::string why;
+                     if (error) {
+                         why = std::string("no answer from Janus: ") + error->message;
+                     } else if (status != 200) {
+                         const char *phrase = soup_message_get_reason_phrase(msg);
+                         why = "HTTP " + std::to_string(status) + " " + (phrase ? phrase : "");
+                     }
+                     reply(why.empty() ? body : nullptr, why);
+                 });
+    g_object_unref(msg);
 }
 
 // A reply to one of our requests, as `done` wants it: the error, or the
@@ -70,18 +35,20 @@ std::string error_of(JsonObject *root)
 // whole object (ack).
 void answer(JsonObject *root, const JanusApi::Done &done)
 {
-    if (std::string e = error_of(root); !e.empty())
+    if (std::string e = janus_error(root); !e.empty())
         return done(nullptr, e);
-    JsonObject *out = member_object(member_object(root, "plugindata"), "data");
+    JsonObject *out = json_object_member(json_object_member(root, "plugindata"), "data");
     if (!out)
-        out = member_object(root, "data");
+        out = json_object_member(root, "data");
     done(out ? out : root, "");
 }
 
 } // namespace
 
-JanusApi::JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, guint timeout_s)
+JanusApi::JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, Fail fail,
+                   guint timeout_s)
     : url_(std::move(url)), token_(std::move(token)), on_event_(std::move(on_event)), on_lost_(std::move(on_lost)),
+      fail_(std::move(fail)),
       soup_(soup_session_new_with_options("timeout", timeout_s, "user-agent", "mediagw", nullptr)),
       poll_soup_(soup_session_new_with_options("timeout", 45u, "user-agent", "mediagw", nullptr)),
       cancel_(g_cancellable_new()), timeout_s_(timeout_s)
@@ -120,19 +87,25 @@ void JanusApi::ws_connect(std::function<void(const std::string &error)> done)
                     g_error_free(error);
                 return;
             }
+            std::string why;
             if (!ws) {
-                std::string why = std::string("no WebSocket to Janus: ") + (error ? error->message : "unknown error");
-                g_error_free(error);
-                return c->done(why);
+                why = std::string("no WebSocket to Janus: ") + (error ? error->message : "unknown error");
+                g_clear_error(&error);
+            } else {
+                JanusApi *api = c->api;
+                api->ws_ = ws;
+                // The same bound as an HTTP answer (libsoup's default is 128 KiB).
+                soup_websocket_connection_set_max_incoming_payload_size(ws, kMaxAnswer);
+                g_signal_connect(ws, "message", G_CALLBACK(&JanusApi::on_ws_message), api);
+                g_signal_connect_swapped(ws, "closed", G_CALLBACK(+[](JanusApi *api) {
+                                             guarded(api->fail_, "Janus WebSocket closed", [api] {
+                                                 if (!api->destroying_)
+                                                     api->on_lost_("the WebSocket to Janus closed");
+                                             });
+                                         }),
+                                         api);
             }
-            c->api->ws_ = ws;
-            g_signal_connect(ws, "message", G_CALLBACK(&JanusApi::on_ws_message), c->api);
-            g_signal_connect_swapped(ws, "closed", G_CALLBACK(+[](JanusApi *api) {
-                                         if (!api->destroying_)
-                                             api->on_lost_("the WebSocket to Janus closed");
-                                     }),
-                                     c->api);
-            c->done("");
+            guarded(c->api->fail_, "Janus WebSocket connected", [&] { c->done(why); });
         },
         new Connecting{this, alive_, std::move(done)});
     g_object_unref(msg);
@@ -148,12 +121,14 @@ void JanusApi::ws_send(const std::string &transaction, gchar *text, Done done)
         G_PRIORITY_DEFAULT, timeout_s_,
         [](gpointer data) {
             auto *e = static_cast<Expiry *>(data);
-            auto it = e->api->waiting_.find(e->transaction);
-            if (it != e->api->waiting_.end()) {
-                Done late = std::move(it->second.done);
-                e->api->waiting_.erase(it);
-                late(nullptr, "no answer from Janus within " + std::to_string(e->api->timeout_s_) + " s");
-            }
+            guarded(e->api->fail_, "Janus request timer", [e] {
+                auto it = e->api->waiting_.find(e->transaction);
+                if (it != e->api->waiting_.end()) {
+                    Done late = std::move(it->second.done);
+                    e->api->waiting_.erase(it);
+                    late(nullptr, "no answer from Janus within " + std::to_string(e->api->timeout_s_) + " s");
+                }
+            });
             return G_SOURCE_REMOVE;
         },
         new Expiry{this, transaction}, [](gpointer data) { delete static_cast<Expiry *>(data); });
@@ -168,18 +143,24 @@ void JanusApi::ws_send(const std::string &transaction, gchar *text, Done done)
 void JanusApi::on_ws_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self)
 {
     auto *api = static_cast<JanusApi *>(self);
+    guarded(api->fail_, "Janus WebSocket message", [&] { api->ws_message(type, message); });
+}
+
+void JanusApi::ws_message(gint type, GBytes *message)
+{
+    JanusApi *api = this;
     if (type != SOUP_WEBSOCKET_DATA_TEXT)
         return;
     g_autoptr(JsonParser) parser = json_parser_new();
     gsize n = 0;
     const char *data = static_cast<const char *>(g_bytes_get_data(message, &n));
-    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+    JsonNode *parsed = parse_json(parser, data, n);
+    if (!parsed || !JSON_NODE_HOLDS_OBJECT(parsed))
         return; // not Janus: ignored (an answer it should have been times out)
-    JsonObject *root = json_node_get_object(json_parser_get_root(parser));
-    const std::string kind = member_string(root, "janus");
+    JsonObject *root = json_node_get_object(parsed);
+    const std::string kind = json_text(root, "janus");
     const bool reply = kind == "success" || kind == "error" || kind == "ack";
-    auto it = reply ? api->waiting_.find(member_string(root, "transaction")) : api->waiting_.end();
+    auto it = reply ? api->waiting_.find(json_text(root, "transaction")) : api->waiting_.end();
     if (it != api->waiting_.end()) {
         Done done = std::move(it->second.done);
         g_source_remove(it->second.timer);
@@ -263,13 +244,12 @@ void JanusApi::request(guint64 session, guint64 handle, JsonBuilder *b, Done don
         g_autoptr(JsonParser) parser = json_parser_new();
         gsize n = 0;
         const char *data = static_cast<const char *>(g_bytes_get_data(body, &n));
-        if (!json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr) ||
-            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+        JsonNode *parsed = parse_json(parser, data, n);
+        if (!parsed || !JSON_NODE_HOLDS_OBJECT(parsed))
             return done(nullptr, "Janus answered something that is not a JSON object");
-        answer(json_node_get_object(json_parser_get_root(parser)), done);
+        answer(json_node_get_object(parsed), done);
     };
-    soup_session_send_and_read_async(soup_, msg, G_PRIORITY_DEFAULT, cancel_, on_http_reply,
-                                     new Pending{msg, std::move(reply), alive_});
+    send(soup_, msg, cancel_, fail_, std::move(reply));
 }
 
 void JanusApi::create(std::function<void(const std::string &error)> done)
@@ -296,9 +276,7 @@ void JanusApi::create_session(JsonBuilder *b, std::function<void(const std::stri
 {
     request(0, 0, b, [this, done = std::move(done)](JsonObject *data, const std::string &error) {
         creating_ = false;
-        session_id_ = error.empty() && json_object_has_member(data, "id")
-                          ? (guint64)json_object_get_int_member(data, "id")
-                          : 0;
+        session_id_ = error.empty() ? json_id(data, "id") : 0;
         if (destroying_) // destroy() came while creating: this session must not outlive us
             return destroy(take_after_create());
         if (!error.empty())
@@ -321,7 +299,7 @@ void JanusApi::attach(const char *plugin, std::function<void(guint64, const std:
     json_builder_set_member_name(b, "plugin");
     json_builder_add_string_value(b, plugin);
     request(session_id_, 0, b, [done = std::move(done)](JsonObject *data, const std::string &e) {
-        guint64 id = e.empty() && json_object_has_member(data, "id") ? json_object_get_int_member(data, "id") : 0;
+        const guint64 id = e.empty() ? json_id(data, "id") : 0;
         done(id, e.empty() && !id ? "Janus attached no handle (no data.id)" : e);
     });
 }
@@ -388,11 +366,13 @@ void JanusApi::destroy(std::function<void()> done)
 gboolean JanusApi::keepalive(gpointer self)
 {
     auto *api = static_cast<JanusApi *>(self);
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "janus");
-    json_builder_add_string_value(b, "keepalive");
-    api->request(api->session_id_, 0, b, [](JsonObject *, auto &) {});
+    guarded(api->fail_, "Janus keepalive timer", [api] {
+        JsonBuilder *b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "janus");
+        json_builder_add_string_value(b, "keepalive");
+        api->request(api->session_id_, 0, b, [](JsonObject *, auto &) {});
+    });
     return G_SOURCE_CONTINUE;
 }
 
@@ -409,12 +389,12 @@ void JanusApi::poll()
         g_free(escaped);
     }
     SoupMessage *msg = soup_message_new("GET", url.c_str());
-    auto reply = [this, polled = session_id_](GBytes *body, const std::string &error) {
+    if (!msg)
+        return on_lost_("not a valid URL: " + url_); // (without the token the query carries)
+    send(poll_soup_, msg, cancel_, fail_, [this, polled = session_id_](GBytes *body, const std::string &error) {
         if (polled == session_id_)
             on_poll_reply(body, error);
-    };
-    soup_session_send_and_read_async(poll_soup_, msg, G_PRIORITY_DEFAULT, cancel_, on_http_reply,
-                                     new Pending{msg, std::move(reply), alive_});
+    });
 }
 
 void JanusApi::on_poll_reply(GBytes *body, const std::string &error)
@@ -422,32 +402,33 @@ void JanusApi::on_poll_reply(GBytes *body, const std::string &error)
     g_autoptr(JsonParser) parser = json_parser_new();
     gsize n = 0;
     const char *data = body ? static_cast<const char *>(g_bytes_get_data(body, &n)) : nullptr;
-    if (!error.empty() || !json_parser_load_from_data(parser, data ? data : "", (gssize)n, nullptr)) {
+    JsonNode *root = error.empty() ? parse_json(parser, data, n) : nullptr;
+    if (!root) {
         // A restarting proxy or a dropped connection: retry a few times.
         if (++poll_failures_ >= 3)
             return on_lost_("lost the Janus event stream: " + (error.empty() ? "unreadable JSON" : error));
         retry_timer_ = g_timeout_add_seconds(1, [](gpointer p) {
-            static_cast<JanusApi *>(p)->retry_timer_ = 0;
-            static_cast<JanusApi *>(p)->poll();
+            auto *api = static_cast<JanusApi *>(p);
+            api->retry_timer_ = 0;
+            guarded(api->fail_, "Janus poll retry timer", [api] { api->poll(); });
             return G_SOURCE_REMOVE;
         }, this);
         return;
     }
     poll_failures_ = 0;
     std::weak_ptr<int> alive = alive_; // an event handler may destroy this object
-    JsonNode *root = json_parser_get_root(parser);
     if (JSON_NODE_HOLDS_ARRAY(root)) {
         JsonArray *events = json_node_get_array(root);
         for (guint i = 0; i < json_array_get_length(events); ++i)
-            if (JSON_NODE_HOLDS_OBJECT(json_array_get_element(events, i))) {
-                dispatch(json_array_get_object_element(events, i));
+            if (JsonObject *event = json_object_element(events, i)) {
+                dispatch(event);
                 if (!alive.lock())
                     return;
             }
     } else if (JSON_NODE_HOLDS_OBJECT(root)) {
         JsonObject *o = json_node_get_object(root);
-        if (member_string(o, "janus") == "error") // 458: the session expired or was destroyed
-            return on_lost_(error_of(o));
+        if (json_text(o, "janus") == "error") // 458: the session expired or was destroyed
+            return on_lost_(janus_error(o));
         dispatch(o);
         if (!alive.lock())
             return;
@@ -458,17 +439,9 @@ void JanusApi::on_poll_reply(GBytes *body, const std::string &error)
 
 void JanusApi::dispatch(JsonObject *o)
 {
-    JanusEvent e;
-    e.type = member_string(o, "janus");
+    const JanusEvent e = janus_event(o);
     if (e.type == "keepalive" || e.type == "ack")
         return;
-    e.handle = json_object_has_member(o, "sender") ? (guint64)json_object_get_int_member(o, "sender") : 0;
-    e.data = member_object(member_object(o, "plugindata"), "data");
-    if (JsonObject *jsep = member_object(o, "jsep")) {
-        e.jsep_type = member_string(jsep, "type");
-        e.jsep_sdp = member_string(jsep, "sdp");
-    }
-    e.reason = member_string(o, "reason");
     on_event_(e);
 }
 

@@ -5,6 +5,9 @@
 // knows about the videoroom; janus_room does.
 #pragma once
 
+#include "guard.hpp"
+#include "janus_json.hpp"
+
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
@@ -14,14 +17,6 @@
 #include <string>
 
 namespace webrtcdirect {
-
-struct JanusEvent {
-    guint64 handle = 0;             // "sender"; 0 for session-level events
-    std::string type;               // "event", "webrtcup", "hangup", "media", "detached", ...
-    JsonObject *data = nullptr;     // plugindata.data, if any (valid during the callback)
-    std::string jsep_type, jsep_sdp; // an offer or answer riding on the event
-    std::string reason;             // of a hangup
-};
 
 class JanusApi {
 public:
@@ -34,7 +29,13 @@ public:
     // `url`: the API root, e.g. http://janus.example.org:8088/janus or
     // wss://janus.example.org:8989; `token`:
     // Janus' API token (token_auth), sent in every request when set.
-    JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, guint timeout_s = 10);
+    // `fail`: the node's failure, for an exception in a libsoup/GLib callback.
+    JanusApi(std::string url, std::string token, EventHandler on_event, LostHandler on_lost, Fail fail,
+             guint timeout_s = 10);
+
+    // An answer (HTTP body, WebSocket message) over this is not read: the
+    // request fails, naming the URL.
+    static constexpr gsize kMaxAnswer = 1024 * 1024;
     ~JanusApi();
     JanusApi(const JanusApi &) = delete;
     JanusApi &operator=(const JanusApi &) = delete;
@@ -61,6 +62,7 @@ private:
     void ws_connect(std::function<void(const std::string &error)> done);
     void ws_send(const std::string &transaction, gchar *text, Done done);
     static void on_ws_message(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
+    void ws_message(gint type, GBytes *message);
     void poll();
     void on_poll_reply(GBytes *body, const std::string &error);
     void dispatch(JsonObject *event);
@@ -69,6 +71,7 @@ private:
     std::string url_, token_;
     EventHandler on_event_;
     LostHandler on_lost_;
+    Fail fail_;
     SoupSession *soup_, *poll_soup_;   // requests; the long-poll (Janus holds it up to 30 s) or the WebSocket
     GCancellable *cancel_;
     guint timeout_s_;

@@ -10,23 +10,6 @@ namespace {
 constexpr const char *videoroom = "janus.plugin.videoroom";
 constexpr guint join_timeout_s = 10;
 
-std::string text(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name) || !JSON_NODE_HOLDS_VALUE(json_object_get_member(o, name)))
-        return "";
-    JsonNode *n = json_object_get_member(o, name);
-    return json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                        : std::to_string(json_node_get_int(n));
-}
-
-guint64 id_of(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name) || !JSON_NODE_HOLDS_VALUE(json_object_get_member(o, name)))
-        return 0;
-    JsonNode *n = json_object_get_member(o, name);
-    return json_node_get_value_type(n) == G_TYPE_INT64 ? (guint64)json_node_get_int(n) : 0;
-}
-
 // Rooms are numbers unless Janus runs with string_ids.
 void add_room(JsonBuilder *b, const std::string &room)
 {
@@ -43,7 +26,7 @@ JanusRoom::JanusRoom(Settings settings, Host host) : settings_(std::move(setting
 {
     api_ = std::make_unique<JanusApi>(
         settings_.url, settings_.token, [this](const JanusEvent &e) { on_event(e); },
-        [this](const std::string &reason) { fail(reason); }, 5);
+        [this](const std::string &reason) { fail(reason); }, host_.fail_node, 5);
 }
 
 JanusRoom::~JanusRoom()
@@ -89,8 +72,10 @@ void JanusRoom::join()
     join_timer_ = g_timeout_add_seconds(join_timeout_s, [](gpointer self) {
         auto *room = static_cast<JanusRoom *>(self);
         room->join_timer_ = 0;
-        room->fail("no answer from Janus within " + std::to_string(join_timeout_s) + " s of joining room " +
-                   room->settings_.room);
+        guarded(room->host_.fail_node, "Janus join timer", [room] {
+            room->fail("no answer from Janus within " + std::to_string(join_timeout_s) + " s of joining room " +
+                       room->settings_.room);
+        });
         return G_SOURCE_REMOVE;
     }, this);
     // Each step checks failed_: leave() may come while a request is out.
@@ -135,11 +120,11 @@ void JanusRoom::on_publisher_event(const JanusEvent &e)
         return host_.log("janus: our feed is up in room " + settings_.room);
     if (!e.data)
         return;
-    const std::string kind = text(e.data, "videoroom");
+    const std::string kind = json_text(e.data, "videoroom");
     if (kind == "destroyed")
         return fail("room " + settings_.room + " was destroyed");
     if (json_object_has_member(e.data, "error_code")) {
-        const std::string why = "Janus error " + text(e.data, "error_code") + ": " + text(e.data, "error");
+        const std::string why = "Janus error " + json_text(e.data, "error_code") + ": " + json_text(e.data, "error");
         return fail(joined_ ? why : "Janus refused to join room " + settings_.room + ": " + why);
     }
     if (kind == "joined") {
@@ -147,7 +132,7 @@ void JanusRoom::on_publisher_event(const JanusEvent &e)
             g_source_remove(join_timer_);
         join_timer_ = 0;
         joined_ = true;
-        our_id_ = id_of(e.data, "id");
+        our_id_ = json_id(e.data, "id");
         host_.log("janus: joined room " + settings_.room + " as feed " + std::to_string(our_id_));
         host_.joined();
         publisher_ = host_.start_publishing();
@@ -155,11 +140,10 @@ void JanusRoom::on_publisher_event(const JanusEvent &e)
     if (!e.jsep_sdp.empty() && e.jsep_type == "answer")
         if (auto s = publisher_.lock())
             s->apply_answer(e.jsep_sdp);
-    if (json_object_has_member(e.data, "publishers") &&
-        JSON_NODE_HOLDS_ARRAY(json_object_get_member(e.data, "publishers")))
-        subscribe(json_object_get_array_member(e.data, "publishers"));
+    if (JsonArray *publishers = json_array_member(e.data, "publishers"))
+        subscribe(publishers);
     for (const char *gone : {"unpublished", "leaving"}) {
-        const guint64 feed = id_of(e.data, gone); // "ok" (a string) when it is about us
+        const guint64 feed = json_id(e.data, gone); // "ok" (a string) when it is about us
         if (feed && feeds_.count(feed))
             remove_feed(feed, std::string(gone) == "leaving" ? "left the room" : "stopped publishing");
     }
@@ -168,8 +152,8 @@ void JanusRoom::on_publisher_event(const JanusEvent &e)
 void JanusRoom::subscribe(JsonArray *publishers)
 {
     for (guint i = 0; i < json_array_get_length(publishers); ++i) {
-        JsonObject *p = json_array_get_object_element(publishers, i);
-        const guint64 feed = id_of(p, "id");
+        JsonObject *p = json_object_element(publishers, i); // nullptr (skipped) when not an object
+        const guint64 feed = json_id(p, "id");
         if (!feed || feed == our_id_ || feeds_.count(feed))
             continue;
         if (feeds_.size() >= settings_.max_feeds) {
@@ -177,7 +161,7 @@ void JanusRoom::subscribe(JsonArray *publishers)
                       std::to_string(feeds_.size()) + " (max_participants)");
             continue;
         }
-        subscribe(feed, text(p, "display"));
+        subscribe(feed, json_text(p, "display"));
     }
 }
 
@@ -216,10 +200,10 @@ void JanusRoom::on_feed_event(guint64 feed, const JanusEvent &e)
         return remove_feed(feed, "Janus hung up" + (e.reason.empty() ? "" : ": " + e.reason));
     if (!e.data)
         return;
-    if (text(e.data, "videoroom") == "destroyed")
+    if (json_text(e.data, "videoroom") == "destroyed")
         return fail("room " + settings_.room + " was destroyed");
     if (json_object_has_member(e.data, "error_code"))
-        return remove_feed(feed, "Janus error " + text(e.data, "error_code") + ": " + text(e.data, "error"));
+        return remove_feed(feed, "Janus error " + json_text(e.data, "error_code") + ": " + json_text(e.data, "error"));
     if (e.jsep_type == "offer") {
         Feed &f = feeds_[feed];
         if (f.session.lock()) {

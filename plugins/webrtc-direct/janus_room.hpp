@@ -33,6 +33,7 @@ public:
         std::function<void(Session &, const std::string &reason)> feed_gone;
         std::function<void()> joined;
         std::function<void(const std::string &reason)> failed; // the room is lost for the gateway
+        Fail fail_node; // an exception in a callback: the node fails (guard.hpp)
     };
 
     JanusRoom(Settings settings, Host host);

@@ -2,6 +2,8 @@
 // signals fire on its own threads; the node's state lives on the main loop).
 #pragma once
 
+#include "guard.hpp"
+
 #include <glib.h>
 
 #include <functional>
@@ -9,22 +11,27 @@
 
 namespace webrtcdirect {
 
-inline void on_main_loop(std::function<void()> fn)
+// `fail`: what an exception thrown by `fn` becomes (guard.hpp).
+inline void on_main_loop(Fail fail, std::function<void()> fn)
 {
-    auto *job = new std::function<void()>(std::move(fn));
+    struct Job {
+        Fail fail;
+        std::function<void()> fn;
+    };
     g_main_context_invoke_full(
         nullptr, G_PRIORITY_DEFAULT,
         [](gpointer data) -> gboolean {
-            (*static_cast<std::function<void()> *>(data))();
+            auto *job = static_cast<Job *>(data);
+            guarded(job->fail, "main loop job", job->fn);
             return G_SOURCE_REMOVE;
         },
-        job, [](gpointer data) { delete static_cast<std::function<void()> *>(data); });
+        new Job{std::move(fail), std::move(fn)}, [](gpointer data) { delete static_cast<Job *>(data); });
 }
 
 // Same, but skipped when `owner` is gone by the time the loop runs it.
-template <typename T> void on_main_loop(const std::weak_ptr<T> &owner, std::function<void(T &)> fn)
+template <typename T> void on_main_loop(Fail fail, const std::weak_ptr<T> &owner, std::function<void(T &)> fn)
 {
-    on_main_loop([owner, fn = std::move(fn)] {
+    on_main_loop(std::move(fail), [owner, fn = std::move(fn)] {
         if (auto self = owner.lock())
             fn(*self);
     });

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <strings.h>
 
 namespace webrtcdirect {
 namespace {
@@ -15,17 +14,41 @@ const char *attribute(const GstSDPMessage *msg, const GstSDPMedia *m, const char
     return v ? v : gst_sdp_message_get_attribute_val(msg, key);
 }
 
+} // namespace
+
+// Hostile input: a checked conversion (sscanf's %d overflows, which is
+// undefined behaviour) and a bounded name.
+bool parse_rtpmap(const char *value, int &payload, std::string &encoding)
+{
+    const char *space = value ? strchr(value, ' ') : nullptr;
+    if (!space)
+        return false;
+    const std::string number(value, space - value);
+    guint64 pt = 0;
+    if (!g_ascii_string_to_unsigned(number.c_str(), 10, 0, 127, &pt, nullptr))
+        return false;
+    const char *name = space + 1;
+    const size_t length = strcspn(name, "/");
+    if (length == 0 || length > 32 || name[length] != '/')
+        return false;
+    payload = (int)pt;
+    encoding.assign(name, length);
+    return true;
+}
+
+namespace {
+
 // "a=rtpmap:111 opus/48000/2" -> payload 111 when the encoding name matches.
 std::vector<int> payloads_for(const GstSDPMedia *m, const char *codec)
 {
     std::vector<int> out;
     for (guint i = 0; i < gst_sdp_media_attributes_len(m); ++i) {
         const GstSDPAttribute *a = gst_sdp_media_get_attribute(m, i);
-        if (!a->key || strcmp(a->key, "rtpmap") != 0 || !a->value)
+        if (!a->key || strcmp(a->key, "rtpmap") != 0)
             continue;
         int pt = -1;
-        char name[32] = {};
-        if (sscanf(a->value, "%d %31[^/]", &pt, name) == 2 && strcasecmp(name, codec) == 0)
+        std::string name;
+        if (parse_rtpmap(a->value, pt, name) && g_ascii_strcasecmp(name.c_str(), codec) == 0)
             out.push_back(pt);
     }
     return out;

@@ -26,4 +26,8 @@ struct Offer {
 bool parse_offer(const std::string &sdp, const std::vector<std::string> &video_codecs, Offer &out,
                  std::string &error);
 
+// "111 opus/48000/2" (an a=rtpmap value): payload type 0-127 and encoding
+// name; false when the value is anything else.
+bool parse_rtpmap(const char *value, int &payload, std::string &encoding);
+
 } // namespace webrtcdirect

@@ -77,7 +77,8 @@ function fail(why) { mgw.state = "failed"; mgw.error = why; say(why); }
 
 async function poll() {
   try {
-    const s = await (await fetch("/status", { cache: "no-store" })).json();
+    const auth = qs.get("token") ? { Authorization: `Bearer ${qs.get("token")}` } : {};
+    const s = await (await fetch("/status", { cache: "no-store", headers: auth })).json();
     mgw.call = s.call;
     if (mgw.state !== "failed" && mgw.state !== "left")
       say(s.call === "active" ? `in call with ${s.caller || "the caller"} \u2014 ${s.participants} in this room`

@@ -35,6 +35,28 @@ const char *depayloader(const std::string &codec)
     return codec == "OPUS" ? "rtpopusdepay" : codec == "VP8" ? "rtpvp8depay" : "rtph264depay";
 }
 
+std::string name_of(gpointer object)
+{
+    gchar *name = gst_object_get_name(GST_OBJECT(object));
+    std::string out = name ? name : "?";
+    g_free(name);
+    return out;
+}
+
+void link(GstElement *from, GstElement *to)
+{
+    if (!gst_element_link(from, to))
+        throw std::runtime_error("cannot link " + name_of(from) + " to " + name_of(to));
+}
+
+GstPad *request_pad(GstElement *element, const char *templ)
+{
+    GstPad *pad = gst_element_request_pad_simple(element, templ);
+    if (!pad)
+        throw std::runtime_error(name_of(element) + " gave no " + templ + " pad");
+    return pad;
+}
+
 void set_active(GstElement *selector, GstPad *pad)
 {
     GstPad *current = nullptr;
@@ -48,8 +70,9 @@ void set_active(GstElement *selector, GstPad *pad)
 } // namespace
 
 RoomMedia::RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *audio_out, GstPad *video_out,
-                     Layout layout, Logger log, SpeakerChanged speaker_changed)
-    : bin_(bin), log_(std::move(log)), speaker_changed_(std::move(speaker_changed)), layout_(layout)
+                     Layout layout, Logger log, SpeakerChanged speaker_changed, Fail fail)
+    : bin_(bin), log_(std::move(log)), speaker_changed_(std::move(speaker_changed)), fail_(std::move(fail)),
+      layout_(layout)
 {
     add_fanout("audio", "audio/x-opus", audio_in);
     add_fanout("video", "video/x-vp8; video/x-h264", video_in);
@@ -69,7 +92,7 @@ RoomMedia::RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *au
         g_object_set(grid_, "background", 1 /* black */, "latency", (guint64)50 * GST_MSECOND,
                      "ignore-inactive-pads", TRUE, nullptr);
         GstElement *caps = make_capsfilter("grid_caps", "video/x-raw,format=I420,width=640,height=360,framerate=15/1");
-        gst_element_link(grid_, caps);
+        link(grid_, caps);
         pad = gst_element_get_static_pad(caps, "src");
     } else {
         pad = gst_element_get_static_pad(video_sel_, "src");
@@ -90,7 +113,8 @@ GstElement *RoomMedia::make(const char *factory, const std::string &name)
     GstElement *e = gst_element_factory_make(factory, name.empty() ? nullptr : name.c_str());
     if (!e)
         throw std::runtime_error(std::string("GStreamer element '") + factory + "' is missing");
-    gst_bin_add(bin_, e);
+    if (!gst_bin_add(bin_, e))
+        throw std::runtime_error("cannot add " + name_of(e) + " to the node's bin (a name taken twice)");
     return e;
 }
 
@@ -98,6 +122,8 @@ GstElement *RoomMedia::make_capsfilter(const std::string &name, const char *caps
 {
     GstElement *filter = make("capsfilter", name);
     GstCaps *c = gst_caps_from_string(caps);
+    if (!c)
+        throw std::runtime_error(std::string("unparsable caps ") + caps);
     g_object_set(filter, "caps", c, nullptr);
     gst_caps_unref(c);
     return filter;
@@ -110,7 +136,7 @@ void RoomMedia::add_fanout(const char *kind, const char *caps, GstPad *ghost)
     GstElement *filter = make_capsfilter(std::string(kind) + "_accepted", caps);
     GstElement *tee = make("tee", std::string(kind) + "_fanout");
     g_object_set(tee, "allow-not-linked", TRUE, nullptr);
-    gst_element_link(filter, tee);
+    link(filter, tee);
     GstPad *sink = gst_element_get_static_pad(filter, "sink");
     gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), sink);
     gst_object_unref(sink);
@@ -171,10 +197,13 @@ void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad
         g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, nullptr);
     }
     g_object_set(pay, "pt", (guint)m.payload, "ssrc", ssrc, "mtu", 1200u, nullptr);
-    gst_element_link(queue, pay);
+    link(queue, pay);
     GstPad *pay_src = gst_element_get_static_pad(pay, "src");
-    gst_pad_link(pay_src, sink);
+    const GstPadLinkReturn linked = gst_pad_link(pay_src, sink);
     gst_object_unref(pay_src);
+    if (linked != GST_PAD_LINK_OK)
+        throw std::runtime_error("session " + s.id() + ": cannot link " + m.codec + " to webrtcbin (" +
+                                 gst_pad_link_get_name(linked) + ")");
     b->elements = {queue, pay};
     for (GstElement *e : b->elements)
         gst_element_sync_state_with_parent(e);
@@ -196,7 +225,7 @@ void RoomMedia::feed_subscriber(Session &s)
         Branch &b = *it->second;
         if (!b.tee || b.tee_pad)
             continue;
-        b.tee_pad = gst_element_request_pad_simple(b.tee, "src_%u");
+        b.tee_pad = request_pad(b.tee, "src_%u");
         GstPad *qsink = gst_element_get_static_pad(b.elements.front(), "sink");
         const GstPadLinkReturn linked = gst_pad_link(b.tee_pad, qsink);
         gst_object_unref(qsink);
@@ -240,34 +269,41 @@ void RoomMedia::attach_publisher_stream(Session &s, GstPad *src, const OfferedMe
         pub->audio_tee = make("tee", "atee_" + tag);
         g_object_set(pub->audio_tee, "allow-not-linked", TRUE, nullptr);
         b->elements.push_back(pub->audio_tee);
-        gst_element_link(depay, pub->audio_tee);
+        link(depay, pub->audio_tee);
         b->tee = pub->audio_tee;
-        b->tee_pad = gst_element_request_pad_simple(pub->audio_tee, "src_%u");
+        b->tee_pad = request_pad(pub->audio_tee, "src_%u");
         GstPad *qsink = gst_element_get_static_pad(queue, "sink");
-        gst_pad_link(b->tee_pad, qsink);
+        const GstPadLinkReturn linked = gst_pad_link(b->tee_pad, qsink);
         gst_object_unref(qsink);
+        if (linked != GST_PAD_LINK_OK)
+            throw std::runtime_error("session " + s.id() + ": cannot link its audio tee (" +
+                                     gst_pad_link_get_name(linked) + ")");
     } else {
-        gst_element_link(depay, queue);
+        link(depay, queue);
     }
     last = queue;
     if (m.kind == "video" && grid_)
         last = grid_input(m.codec, tag, *b);
     GstElement *sel = m.kind == "audio" ? audio_sel_ : grid_ ? grid_ : video_sel_;
     b->sink_owner = sel;
-    b->sink_pad = gst_element_request_pad_simple(sel, "sink_%u");
+    b->sink_pad = request_pad(sel, "sink_%u");
     (m.kind == "audio" ? pub->audio_pad : pub->video_pad) = b->sink_pad;
     GstPad *out = gst_element_get_static_pad(last, "src");
-    gst_pad_link(out, b->sink_pad);
+    GstPadLinkReturn linked = gst_pad_link(out, b->sink_pad);
     gst_object_unref(out);
     for (GstElement *e : b->elements)
         gst_element_sync_state_with_parent(e);
     GstPad *depay_sink = gst_element_get_static_pad(depay, "sink");
-    gst_pad_link(src, depay_sink);
+    if (linked == GST_PAD_LINK_OK)
+        linked = gst_pad_link(src, depay_sink);
     gst_object_unref(depay_sink);
-    branches_.emplace(s.id(), std::move(b));
+    branches_.emplace(s.id(), std::move(b)); // detach() undoes it, linked or not
+    if (linked != GST_PAD_LINK_OK)
+        throw std::runtime_error("session " + s.id() + ": cannot link its " + m.kind + " (" + m.codec +
+                                 ") to the room (" + gst_pad_link_get_name(linked) + ")");
     log_("session " + s.id() + ": receiving " + m.kind + " (" + m.codec + ") from participant " + s.participant());
     std::weak_ptr<int> alive = alive_;
-    on_main_loop([this, alive] {
+    on_main_loop(fail_, [this, alive] {
         if (alive.lock()) {
             std::unique_lock<std::mutex> g(lock_);
             update_audio_route();
@@ -294,11 +330,14 @@ void RoomMedia::update_audio_route()
             g_object_set(mixer_, "start-time-selection", 1 /* first */, "latency", (guint64)20 * GST_MSECOND,
                          nullptr);
             GstElement *caps = make_capsfilter("mix_caps", "audio/x-raw,format=S16LE,rate=48000,channels=1");
-            gst_element_link(mixer_, caps);
-            mix_pad_ = gst_element_request_pad_simple(audio_sel_, "sink_%u");
+            link(mixer_, caps);
+            mix_pad_ = request_pad(audio_sel_, "sink_%u");
             GstPad *out = gst_element_get_static_pad(caps, "src");
-            gst_pad_link(out, mix_pad_);
+            const GstPadLinkReturn linked = gst_pad_link(out, mix_pad_);
             gst_object_unref(out);
+            if (linked != GST_PAD_LINK_OK)
+                throw std::runtime_error(std::string("cannot link the audio mix to its selector (") +
+                                         gst_pad_link_get_name(linked) + ")");
             gst_element_sync_state_with_parent(caps);
             gst_element_sync_state_with_parent(mixer_);
         }
@@ -342,24 +381,29 @@ void RoomMedia::add_to_mix(Publisher &p)
     GstElement *conv = make("audioconvert", "conv_" + tag);
     GstElement *res = make("audioresample", "res_" + tag);
     GstElement *caps = make_capsfilter("caps_" + tag, "audio/x-raw,format=S16LE,rate=48000,channels=1");
-    gst_element_link_many(queue, dec, conv, res, caps, nullptr);
+    if (!gst_element_link_many(queue, dec, conv, res, caps, nullptr))
+        throw std::runtime_error("cannot link the mix branch " + tag);
     b->elements = {queue, dec, conv, res, caps};
     GstPad *out = gst_element_get_static_pad(caps, "src");
     gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, measure_level, &p.level_db, nullptr);
     b->sink_owner = mixer_;
-    b->sink_pad = gst_element_request_pad_simple(mixer_, "sink_%u");
-    gst_pad_link(out, b->sink_pad);
+    b->sink_pad = request_pad(mixer_, "sink_%u");
+    GstPadLinkReturn linked = gst_pad_link(out, b->sink_pad);
     gst_object_unref(out);
     for (GstElement *e : b->elements) // playing before the tee feeds it (see link_subscriber_stream)
         gst_element_sync_state_with_parent(e);
     b->tee = p.audio_tee;
-    b->tee_pad = gst_element_request_pad_simple(p.audio_tee, "src_%u");
+    b->tee_pad = request_pad(p.audio_tee, "src_%u");
     GstPad *qsink = gst_element_get_static_pad(queue, "sink");
-    gst_pad_link(b->tee_pad, qsink);
+    if (linked == GST_PAD_LINK_OK)
+        linked = gst_pad_link(b->tee_pad, qsink);
     gst_object_unref(qsink);
     for (auto &[id, pub] : publishers_)
         if (pub.get() == &p)
-            branches_.emplace(id, std::move(b));
+            branches_.emplace(id, std::move(b)); // detach() undoes it, linked or not
+    if (linked != GST_PAD_LINK_OK)
+        throw std::runtime_error("cannot feed " + p.participant + "'s audio to the mix (" +
+                                 gst_pad_link_get_name(linked) + ")");
 }
 
 namespace {
@@ -369,6 +413,7 @@ namespace {
 // frame cannot be placed in time anyway: dropped, reported once per stream.
 struct UntimedFrames {
     RoomMedia::Logger log;
+    Fail fail;
     std::string stream;
     std::atomic<bool> reported{false};
 };
@@ -380,7 +425,8 @@ GstPadProbeReturn drop_untimed_frame(GstPad *, GstPadProbeInfo *info, gpointer d
         return GST_PAD_PROBE_OK;
     auto *u = static_cast<UntimedFrames *>(data);
     if (!u->reported.exchange(true))
-        u->log(u->stream + ": a decoded frame without a timestamp was dropped before the grid");
+        guarded(u->fail, "grid probe",
+                [u] { u->log(u->stream + ": a decoded frame without a timestamp was dropped before the grid"); });
     return GST_PAD_PROBE_DROP;
 }
 } // namespace
@@ -390,12 +436,13 @@ GstElement *RoomMedia::grid_input(const std::string &codec, const std::string &t
 {
     GstElement *dec = make(codec == "VP8" ? "vp8dec" : "avdec_h264", "vdec_" + tag);
     GstElement *conv = make("videoconvert", "vconv_" + tag);
-    gst_element_link(b.elements.back(), dec);
-    gst_element_link(dec, conv);
+    GstElement *from = b.elements.back();
     b.elements.push_back(dec);
     b.elements.push_back(conv);
+    link(from, dec);
+    link(dec, conv);
     GstPad *out = gst_element_get_static_pad(conv, "src");
-    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, drop_untimed_frame, new UntimedFrames{log_, "video " + tag},
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, drop_untimed_frame, new UntimedFrames{log_, fail_, "video " + tag},
                       [](gpointer u) { delete static_cast<UntimedFrames *>(u); });
     gst_object_unref(out);
     return conv;
@@ -428,7 +475,8 @@ void RoomMedia::layout_grid()
 
 gboolean RoomMedia::speaker_tick(gpointer self)
 {
-    static_cast<RoomMedia *>(self)->pick_speaker();
+    auto *media = static_cast<RoomMedia *>(self);
+    guarded(media->fail_, "active speaker timer", [media] { media->pick_speaker(); });
     return G_SOURCE_CONTINUE;
 }
 

@@ -7,6 +7,7 @@
 // every publisher's video decoded and tiled (compositor), raw out.
 #pragma once
 
+#include "guard.hpp"
 #include "session.hpp"
 
 #include <gst/gst.h>
@@ -28,8 +29,11 @@ public:
     // Ghost pads of the node: inputs are targeted at the fan-out, outputs at
     // the selectors.
     enum class Layout { Speaker, Grid };
+    // Throws std::runtime_error when an element is missing or will not link
+    // (so do attach_*: their callers turn it into the node's failure).
+    // `fail`: the node's failure, for exceptions in GStreamer/GLib callbacks.
     RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *audio_out, GstPad *video_out,
-              Layout layout, Logger log, SpeakerChanged speaker_changed);
+              Layout layout, Logger log, SpeakerChanged speaker_changed, Fail fail);
     ~RoomMedia();
 
     // Codec of the caller's video as it flows now ("VP8", "H264"; "" unknown).
@@ -69,6 +73,7 @@ private:
     GstBin *bin_;
     Logger log_;
     SpeakerChanged speaker_changed_;
+    Fail fail_;
     GstElement *audio_tee_ = nullptr, *video_tee_ = nullptr, *video_filter_ = nullptr;
     Layout layout_;
     GstElement *audio_sel_ = nullptr, *video_sel_ = nullptr;

@@ -29,6 +29,20 @@ GstCaps *rtp_caps(const OfferedMedia &m)
 
 } // namespace
 
+// "turn://user:secret@host:3478?transport=udp" -> "turn://host:3478?transport=udp":
+// for messages (no secrets in logs).
+std::string without_credentials(const std::string &uri)
+{
+    GUri *parsed = g_uri_parse(uri.c_str(), G_URI_FLAGS_NONE, nullptr);
+    if (!parsed)
+        return "(not a URI)";
+    gchar *text = g_uri_to_string_partial(parsed, G_URI_HIDE_USERINFO);
+    std::string out = text;
+    g_free(text);
+    g_uri_unref(parsed);
+    return out;
+}
+
 std::shared_ptr<Session> Session::create(GstBin *bin, Role role, std::string id, std::string participant,
                                          const IceSettings &ice, Callbacks cb)
 {
@@ -39,6 +53,9 @@ std::shared_ptr<Session> Session::create(GstBin *bin, Role role, std::string id,
     for (const auto &uri : ice.turn) {
         gboolean ok = FALSE;
         g_signal_emit_by_name(s->webrtc_, "add-turn-server", uri.c_str(), &ok);
+        if (!ok) // left out, the session would gather no relay and fail later for a reason nobody sees
+            throw IceConfigError("webrtcbin refused the TURN server " + without_credentials(uri) +
+                                 " (a TURN URI needs a host, a username and a credential)");
     }
     if (ice.relay_only)
         g_object_set(s->webrtc_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
@@ -136,23 +153,29 @@ void Session::begin()
     handlers_.push_back(g_signal_connect_swapped(
         webrtc_, "notify::ice-gathering-state",
         G_CALLBACK(+[](gpointer self) {
-            on_main_loop<Session>(static_cast<Session *>(self)->weak_from_this(),
-                                  [](Session &s) { s.on_gathering_state(); });
+            auto *s = static_cast<Session *>(self);
+            guarded(s->cb_.fail_node, "webrtcbin notify::ice-gathering-state",
+                    [s] { s->later([](Session &s) { s.on_gathering_state(); }); });
         }),
         this));
     handlers_.push_back(g_signal_connect_swapped(
         webrtc_, "notify::connection-state",
         G_CALLBACK(+[](gpointer self) {
-            on_main_loop<Session>(static_cast<Session *>(self)->weak_from_this(),
-                                  [](Session &s) { s.on_connection_state(); });
+            auto *s = static_cast<Session *>(self);
+            guarded(s->cb_.fail_node, "webrtcbin notify::connection-state",
+                    [s] { s->later([](Session &s) { s.on_connection_state(); }); });
         }),
         this));
     if (cb_.local_candidate)
         handlers_.push_back(g_signal_connect(
             webrtc_, "on-ice-candidate",
             G_CALLBACK(+[](GstElement *, guint mline, gchar *candidate, gpointer self) {
-                on_main_loop<Session>(static_cast<Session *>(self)->weak_from_this(),
-                                      [mline, c = std::string(candidate)](Session &s) { s.on_local_candidate(mline, c); });
+                auto *s = static_cast<Session *>(self);
+                guarded(s->cb_.fail_node, "webrtcbin on-ice-candidate", [&] {
+                    s->later([mline, c = std::string(candidate ? candidate : "")](Session &s) {
+                        s.on_local_candidate(mline, c);
+                    });
+                });
             }),
             this));
     gst_element_sync_state_with_parent(webrtc_);
@@ -168,19 +191,43 @@ void Session::start_offer(guint trickle_bound_ms)
 {
     trickle_bound_ms_ = trickle_bound_ms;
     begin();
-    auto *holder = new std::weak_ptr<Session>(weak_from_this());
-    GstPromise *promise = gst_promise_new_with_change_func(
-        [](GstPromise *p, gpointer data) {
-            auto weak_self = *static_cast<std::weak_ptr<Session> *>(data);
-            on_main_loop<Session>(weak_self, [p](Session &s) { s.on_description_created(p, "offer"); });
-        },
-        holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
-    g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+    g_signal_emit_by_name(webrtc_, "create-offer", nullptr,
+                          promise([](Session &s, const GstStructure *reply) { s.on_description_created(reply, "offer"); }));
 }
 
 void Session::apply_answer(const std::string &answer_sdp)
 {
     set_remote(GST_WEBRTC_SDP_TYPE_ANSWER, answer_sdp);
+}
+
+// A webrtcbin promise (answered on one of its threads) whose reply `then`
+// takes on the main loop, if this session still exists by then. The promise
+// is released either way.
+GstPromise *Session::promise(std::function<void(Session &, const GstStructure *reply)> then)
+{
+    struct Holder {
+        std::weak_ptr<Session> self;
+        Fail fail;
+        std::function<void(Session &, const GstStructure *)> then;
+    };
+    return gst_promise_new_with_change_func(
+        [](GstPromise *p, gpointer data) {
+            auto *h = static_cast<Holder *>(data);
+            guarded(h->fail, "webrtcbin promise", [&] {
+                on_main_loop(h->fail, [self = h->self, then = h->then, p] {
+                    std::unique_ptr<GstPromise, decltype(&gst_promise_unref)> owned(p, gst_promise_unref);
+                    if (auto s = self.lock())
+                        then(*s, gst_promise_get_reply(p));
+                });
+            });
+        },
+        new Holder{weak_from_this(), cb_.fail_node, std::move(then)},
+        [](gpointer data) { delete static_cast<Holder *>(data); });
+}
+
+void Session::later(std::function<void(Session &)> fn)
+{
+    on_main_loop<Session>(cb_.fail_node, weak_from_this(), std::move(fn));
 }
 
 void Session::set_remote(GstWebRTCSDPType type, const std::string &text)
@@ -189,26 +236,18 @@ void Session::set_remote(GstWebRTCSDPType type, const std::string &text)
     gst_sdp_message_new_from_text(text.c_str(), &sdp);
     GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(type, sdp);
     const bool is_offer = type == GST_WEBRTC_SDP_TYPE_OFFER;
-    auto *holder = new std::pair<std::weak_ptr<Session>, bool>(weak_from_this(), is_offer);
-    GstPromise *promise = gst_promise_new_with_change_func(
-        [](GstPromise *p, gpointer data) {
-            auto [weak_self, is_offer] = *static_cast<std::pair<std::weak_ptr<Session>, bool> *>(data);
-            const GstStructure *reply = gst_promise_get_reply(p);
-            GError *error = nullptr;
-            if (reply && gst_structure_has_field(reply, "error"))
-                gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
-            std::string why = error ? error->message : "";
-            g_clear_error(&error);
-            gst_promise_unref(p);
-            on_main_loop<Session>(weak_self, [why, is_offer = is_offer](Session &s) {
-                if (!why.empty())
-                    s.fail(std::string(is_offer ? "the offer" : "the answer") + " was refused: " + why);
-                else if (is_offer)
-                    s.on_remote_set();
-            });
-        },
-        holder, [](gpointer data) { delete static_cast<std::pair<std::weak_ptr<Session>, bool> *>(data); });
-    g_signal_emit_by_name(webrtc_, "set-remote-description", desc, promise);
+    g_signal_emit_by_name(webrtc_, "set-remote-description", desc,
+                          promise([is_offer](Session &s, const GstStructure *reply) {
+                              GError *error = nullptr;
+                              if (reply && gst_structure_has_field(reply, "error"))
+                                  gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
+                              const std::string why = error ? error->message : "";
+                              g_clear_error(&error);
+                              if (!why.empty())
+                                  s.fail(std::string(is_offer ? "the offer" : "the answer") + " was refused: " + why);
+                              else if (is_offer)
+                                  s.on_remote_set();
+                          }));
     gst_webrtc_session_description_free(desc);
 }
 
@@ -216,27 +255,19 @@ void Session::on_remote_set()
 {
     if (closed_)
         return;
-    auto *holder = new std::weak_ptr<Session>(weak_from_this());
-    GstPromise *promise = gst_promise_new_with_change_func(
-        [](GstPromise *p, gpointer data) {
-            auto weak_self = *static_cast<std::weak_ptr<Session> *>(data);
-            on_main_loop<Session>(weak_self, [p](Session &s) { s.on_description_created(p, "answer"); });
-        },
-        holder, [](gpointer data) { delete static_cast<std::weak_ptr<Session> *>(data); });
-    g_signal_emit_by_name(webrtc_, "create-answer", nullptr, promise);
+    g_signal_emit_by_name(webrtc_, "create-answer", nullptr,
+                          promise([](Session &s, const GstStructure *reply) { s.on_description_created(reply, "answer"); }));
 }
 
 // `kind`: "offer" or "answer", the promise's reply field.
-void Session::on_description_created(GstPromise *promise, const char *kind)
+void Session::on_description_created(const GstStructure *reply, const char *kind)
 {
-    const GstStructure *reply = gst_promise_get_reply(promise);
     GstWebRTCSessionDescription *desc = nullptr;
     GError *error = nullptr;
     if (reply && gst_structure_has_field(reply, kind))
         gst_structure_get(reply, kind, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
     else if (reply && gst_structure_has_field(reply, "error"))
         gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
-    gst_promise_unref(promise);
     if (!desc) {
         fail(std::string("no ") + kind + ": " + (error ? error->message : "webrtcbin gave none"));
         g_clear_error(&error);
@@ -251,8 +282,10 @@ void Session::on_description_created(GstPromise *promise, const char *kind)
             [](gpointer self) -> gboolean {
                 auto s = static_cast<Session *>(self);
                 s->trickle_timer_ = 0;
-                s->trickle_timer_expired_ = true;
-                s->send_answer_when_gathered();
+                guarded(s->cb_.fail_node, "trickle timer", [s] {
+                    s->trickle_timer_expired_ = true;
+                    s->send_answer_when_gathered();
+                });
                 return G_SOURCE_REMOVE;
             },
             this);
@@ -333,7 +366,8 @@ void Session::on_connection_state()
                 [](gpointer self) -> gboolean {
                     auto s = static_cast<Session *>(self);
                     s->disconnect_timer_ = 0;
-                    s->fail("ICE disconnected for 5 s (the browser went away)");
+                    guarded(s->cb_.fail_node, "ICE disconnect timer",
+                            [s] { s->fail("ICE disconnected for 5 s (the browser went away)"); });
                     return G_SOURCE_REMOVE;
                 },
                 this);
@@ -361,32 +395,45 @@ void Session::fail(const std::string &reason)
 void Session::on_pad_added(GstElement *, GstPad *pad, gpointer data)
 {
     auto *self = static_cast<Session *>(data);
-    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || !self->cb_.incoming)
+    guarded(self->cb_.fail_node, "webrtcbin pad-added", [&] { self->pad_added(pad); });
+}
+
+void Session::pad_added(GstPad *pad)
+{
+    if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || !cb_.incoming)
         return;
     GstCaps *caps = gst_pad_get_current_caps(pad);
     if (!caps)
         caps = gst_pad_query_caps(pad, nullptr);
-    const GstStructure *st = gst_caps_get_structure(caps, 0);
     OfferedMedia m;
-    const char *media = gst_structure_get_string(st, "media");
-    const char *name = gst_structure_get_string(st, "encoding-name");
-    m.kind = media ? media : "";
-    m.codec = name ? name : "";
-    gst_structure_get_int(st, "payload", &m.payload);
-    gst_caps_unref(caps);
+    if (caps && !gst_caps_is_empty(caps)) {
+        const GstStructure *st = gst_caps_get_structure(caps, 0);
+        const char *media = gst_structure_get_string(st, "media");
+        const char *name = gst_structure_get_string(st, "encoding-name");
+        m.kind = media ? media : "";
+        m.codec = name ? name : "";
+        gst_structure_get_int(st, "payload", &m.payload);
+    }
+    if (caps)
+        gst_caps_unref(caps);
     const bool known = (m.kind == "audio" && m.codec == "OPUS") ||
                        (m.kind == "video" && (m.codec == "VP8" || m.codec == "H264"));
     if (known) {
-        self->cb_.incoming(*self, pad, m);
+        cb_.incoming(*this, pad, m);
         return;
     }
     GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+    if (!sink)
+        throw std::runtime_error("session " + id_ + ": GStreamer element 'fakesink' is missing");
     g_object_set(sink, "async", FALSE, "sync", FALSE, nullptr);
-    gst_bin_add(self->bin_, sink);
+    gst_bin_add(bin_, sink);
     gst_element_sync_state_with_parent(sink);
     GstPad *sink_pad = gst_element_get_static_pad(sink, "sink");
-    gst_pad_link(pad, sink_pad);
+    const GstPadLinkReturn linked = gst_pad_link(pad, sink_pad);
     gst_object_unref(sink_pad);
+    if (linked != GST_PAD_LINK_OK)
+        throw std::runtime_error("session " + id_ + ": cannot drop an unknown stream (" +
+                                 gst_pad_link_get_name(linked) + ")");
 }
 
 void Session::on_local_candidate(guint mline, const std::string &candidate)

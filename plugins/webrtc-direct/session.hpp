@@ -5,6 +5,7 @@
 // exposes the pad (link it there, as pad-added handlers do).
 #pragma once
 
+#include "guard.hpp"
 #include "offer.hpp"
 
 #include <gst/gst.h>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,15 @@ struct IceSettings {
     bool relay_only = false;
 };
 
+// The ICE servers given cannot be used (Session::create): a configuration
+// problem of the gateway, not of the peer.
+struct IceConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A STUN/TURN URI with its user information left out (for messages).
+std::string without_credentials(const std::string &uri);
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
     enum class Role { Publisher, Subscriber };
@@ -37,6 +48,9 @@ public:
         // Trickle ICE: a local candidate ("candidate:...") gathered after
         // local_sdp went out without it. Unset: none are reported.
         std::function<void(Session &, guint mline, const std::string &candidate)> local_candidate;
+        // An exception in a GStreamer callback (a bug, or an element
+        // missing): the node fails (guard.hpp).
+        Fail fail_node;
     };
 
     static std::shared_ptr<Session> create(GstBin *bin, Role role, std::string id, std::string participant,
@@ -82,13 +96,16 @@ private:
     void begin();
     void set_remote(GstWebRTCSDPType type, const std::string &sdp);
     void on_remote_set();
-    void on_description_created(GstPromise *promise, const char *kind);
+    void on_description_created(const GstStructure *reply, const char *kind);
+    GstPromise *promise(std::function<void(Session &, const GstStructure *reply)> then);
+    void later(std::function<void(Session &)> fn); // on the main loop, if this session still exists
     void on_gathering_state();
     void on_connection_state();
     void send_answer_when_gathered();
     void on_local_candidate(guint mline, const std::string &candidate);
     void fail(const std::string &reason);
     static void on_pad_added(GstElement *, GstPad *pad, gpointer self);
+    void pad_added(GstPad *pad); // streaming thread
 
     GstBin *bin_;
     Role role_;

@@ -52,4 +52,36 @@ std::string TrickleFragment::build(const std::vector<std::pair<guint, std::strin
     return out;
 }
 
+bool parse_trickle_fragment(const std::string &fragment, const std::vector<std::string> &mids, RemoteCandidates &out,
+                            std::string &error)
+{
+    guint mline = 0;
+    size_t start = 0;
+    while (start < fragment.size()) {
+        size_t end = fragment.find('\n', start);
+        if (end == std::string::npos)
+            end = fragment.size();
+        std::string line = fragment.substr(start, end - start);
+        start = end + 1;
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+            line.pop_back();
+        if (line.rfind("a=mid:", 0) == 0) {
+            const std::string mid = line.substr(6);
+            guint i = 0;
+            while (i < mids.size() && mids[i] != mid)
+                ++i;
+            if (i == mids.size()) {
+                error = "a=mid:" + mid.substr(0, 32) + " is not in the offer";
+                return false;
+            }
+            mline = i;
+        } else if (line.rfind("a=candidate:", 0) == 0) {
+            out.candidates.emplace_back(mline, line.substr(2));
+        } else if (line == "a=end-of-candidates") {
+            out.end = true;
+        }
+    }
+    return true;
+}
+
 } // namespace webrtcdirect

@@ -11,6 +11,7 @@
 #include "offer.hpp"
 #include "room_media.hpp"
 #include "session.hpp"
+#include "status_json.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -106,7 +107,8 @@ public:
             [this](const std::string &m) { log(MGW_LOG_INFO, "%s", m.c_str()); },
             [this](const std::string &participant) {
                 emit(gst_structure_new("speaker.changed", "participant", G_TYPE_STRING, participant.c_str(), nullptr));
-            });
+            },
+            node_failure());
     }
 
     ~WebrtcDirect() override { close_all("node destroyed"); }
@@ -120,7 +122,7 @@ public:
         http_ = std::make_unique<HttpEndpoints>(HttpEndpoints::Handlers{
             [this](auto &ep, auto &offer, auto &who, auto reply) { create(ep, offer, who, std::move(reply)); },
             [this](auto &ep, auto &id, auto &frag) { return patch(ep, id, frag); },
-            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status_json(); }},
+            [this](auto &ep, auto &id) { return remove(ep, id); }, [this] { return status(); }, node_failure()},
             str("token"));
         if (!http_->listen(str("listen"), error)) {
             http_.reset();
@@ -133,7 +135,13 @@ public:
         return true;
     }
 
+    // Called from the host's C entry points: nothing may escape.
     void stop() override
+    {
+        guarded(node_failure(), "stop", [this] { begin_stop(); });
+    }
+
+    void begin_stop()
     {
         if (janus_) {
             // Destroying the Janus session ends every handle (bounded by the
@@ -173,12 +181,20 @@ public:
 
     void on_event(std::string_view, const GstStructure *event) override
     {
-        if (gst_structure_has_name(event, "call.established") || gst_structure_has_name(event, "call.incoming"))
-            if (const char *from = gst_structure_get_string(event, "from"))
-                caller_ = from;
+        guarded(node_failure(), "event", [&] {
+            if (gst_structure_has_name(event, "call.established") || gst_structure_has_name(event, "call.incoming"))
+                if (const char *from = gst_structure_get_string(event, "from"))
+                    caller_ = from;
+        });
     }
 
 private:
+    // What an exception caught at a C callback entry point becomes (guard.hpp).
+    Fail node_failure()
+    {
+        return [this](const std::string &reason) { fail(reason); };
+    }
+
     struct Pending {
         HttpEndpoints::Reply reply;
         guint timer = 0;
@@ -196,8 +212,12 @@ private:
         int status = 0;
         std::string error;
         auto s = answering_session(endpoint == "whip", who, offer_sdp, status, error);
-        if (!s)
+        if (!s) {
+            if (status >= 500) // ours, not the browser's: the operator must hear of it
+                log(MGW_LOG_WARNING, "%s session for participant %s refused: %s", endpoint.c_str(), who.c_str(),
+                    error.c_str());
             return reply(HttpResponse::error(status, error));
+        }
         const std::string id = s->id();
         Pending &p = pending_[id];
         p.reply = std::move(reply);
@@ -206,7 +226,9 @@ private:
             G_PRIORITY_DEFAULT, 10,
             [](gpointer data) -> gboolean {
                 auto *ctx = static_cast<Context *>(data);
-                ctx->first->answer_failed(ctx->second, 504, "no answer within 10 s (ICE gathering)", true);
+                guarded(ctx->first->node_failure(), "answer timer", [ctx] {
+                    ctx->first->answer_failed(ctx->second, 504, "no answer within 10 s (ICE gathering)", true);
+                });
                 return G_SOURCE_REMOVE;
             },
             new Context(this, id), [](gpointer data) { delete static_cast<Context *>(data); });
@@ -239,6 +261,10 @@ private:
         try {
             s = Session::create(bin(), peer_publishes ? Session::Role::Publisher : Session::Role::Subscriber,
                                 std::to_string(++next_id_), who, ice, callbacks());
+        } catch (const IceConfigError &e) {
+            status = 503; // as when the ice node gives no servers
+            error = e.what();
+            return nullptr;
         } catch (const std::exception &e) {
             status = 500;
             error = e.what();
@@ -295,6 +321,7 @@ private:
                                    str("room").c_str(), nullptr));
         };
         host.failed = [this](const std::string &reason) { janus_failed(reason); };
+        host.fail_node = node_failure();
         try {
             janus_ = std::make_unique<JanusRoom>(
                 JanusRoom::Settings{str("url"), str("token"), str("room"), str("pin"), str("display"),
@@ -348,9 +375,10 @@ private:
             for (const auto &m : ours.media)
                 s->add_receiver(m);
         sessions_[s->id()] = s;
-        resource_ = std::make_unique<SessionResource>(str("url"), str("token"), [this](const std::string &m) {
-            log(MGW_LOG_INFO, "%s client: %s", str("signalling").c_str(), m.c_str());
-        });
+        resource_ = std::make_unique<SessionResource>(
+            str("url"), str("token"),
+            [this](const std::string &m) { log(MGW_LOG_INFO, "%s client: %s", str("signalling").c_str(), m.c_str()); },
+            node_failure());
         s->start_offer(client_trickle_bound_ms);
         log(MGW_LOG_INFO, "%s client: offering to %s", whip ? "WHIP" : "WHEP", str("url").c_str());
         return true;
@@ -409,6 +437,7 @@ private:
     Session::Callbacks callbacks()
     {
         Session::Callbacks cb;
+        cb.fail_node = node_failure();
         cb.local_sdp = [this](Session &s, const std::string &sdp) {
             if (janus_)
                 return janus_->local_sdp(s, sdp);
@@ -467,25 +496,17 @@ private:
         auto s = find(endpoint, id);
         if (!s)
             return HttpResponse::error(404, "no such session: /" + endpoint + "/" + id);
-        // RFC 8840 fragment: a=mid selects the m-line, a=candidate lines follow.
-        guint mline = 0;
-        int added = 0;
-        gchar **lines = g_strsplit(frag.c_str(), "\n", -1);
-        for (gchar **l = lines; *l; ++l) {
-            std::string line = g_strstrip(*l);
-            if (line.rfind("a=mid:", 0) == 0) {
-                const auto &media = s->offer().media;
-                for (guint i = 0; i < media.size(); ++i)
-                    if (media[i].mid == line.substr(6))
-                        mline = i;
-            } else if (line.rfind("a=candidate:", 0) == 0) {
-                s->add_remote_candidate(mline, line.substr(2));
-                ++added;
-            }
-        }
-        g_strfreev(lines);
-        if (!added && frag.find("a=end-of-candidates") == std::string::npos)
+        std::vector<std::string> mids;
+        for (const auto &m : s->offer().media)
+            mids.push_back(m.mid);
+        RemoteCandidates remote;
+        std::string error;
+        if (!parse_trickle_fragment(frag, mids, remote, error))
+            return HttpResponse::error(400, "bad SDP fragment: " + error);
+        if (remote.candidates.empty() && !remote.end)
             return HttpResponse::error(400, "no a=candidate line in the SDP fragment");
+        for (const auto &[mline, candidate] : remote.candidates)
+            s->add_remote_candidate(mline, candidate);
         return {204, "", "", "", {}};
     }
 
@@ -570,14 +591,9 @@ private:
         return stopping;
     }
 
-    std::string status_json() const
+    std::string status() const
     {
-        gchar *caller = g_strescape(caller_.c_str(), nullptr);
-        std::string out = std::string("{\"call\":\"") + (started_ ? "active" : "waiting") + "\",\"caller\":\"" +
-                          caller + "\",\"participants\":" + std::to_string(joined_.size()) +
-                          ",\"sessions\":" + std::to_string(sessions_.size()) + "}";
-        g_free(caller);
-        return out;
+        return status_json({started_, caller_, joined_.size(), sessions_.size()});
     }
 
     IceSettings ice_;
