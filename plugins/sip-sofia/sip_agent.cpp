@@ -24,10 +24,40 @@ namespace sipsofia {
 
 namespace {
 
+// Frees a Sofia stack on the main loop once its shutdown completed: nua_destroy()
+// aborts before that, and waiting for it inside ~SipAgent by iterating the main
+// loop ran every other node's callbacks while the gateway was being torn down.
+gboolean reap(gpointer data)
+{
+    auto stack = static_cast<SipAgent::Stack *>(data);
+    nua_destroy(stack->nua);
+    g_source_destroy(stack->source);
+    su_root_destroy(stack->root);
+    su_deinit();
+    delete stack;
+    return G_SOURCE_REMOVE;
+}
+
+// Sofia's callback: to the agent while it lives; afterwards only the end of
+// the shutdown matters. Nothing thrown crosses Sofia's C frames.
 void on_nua(nua_event_t event, int status, char const *phrase, nua_t *, nua_magic_t *magic, nua_handle_t *nh,
             nua_hmagic_t *, sip_t const *sip, tagi_t tags[])
 {
-    static_cast<SipAgent *>(magic)->handle(event, status, phrase, nh, sip, tags);
+    auto stack = static_cast<SipAgent::Stack *>(magic);
+    if (!stack->agent) {
+        if (event == nua_r_shutdown && status >= 200 && !stack->reaping) {
+            stack->reaping = true;
+            g_idle_add(reap, stack); // not from inside nua's own callback
+        }
+        return;
+    }
+    try {
+        stack->agent->handle(event, status, phrase, nh, sip, tags);
+    } catch (const std::exception &e) {
+        g_warning("sip-sofia: SIP event %d: %s", static_cast<int>(event), e.what());
+    } catch (...) {
+        g_warning("sip-sofia: SIP event %d: unknown exception", static_cast<int>(event));
+    }
 }
 
 std::string body_of(const sip_t *sip)
@@ -91,51 +121,34 @@ SipAgent::SipAgent(Callbacks cb) : cb_(std::move(cb)) {}
 
 SipAgent::~SipAgent()
 {
-    // The owner is going away: from here on only log.
-    Callbacks quiet;
-    quiet.log = cb_.log;
-    quiet.offer = [](const Offer &) { return Answer{503, "", "shutting down", ""}; };
-    cb_ = std::move(quiet);
     for (guint *t : {&drain_timer_, &answer_timer_})
         if (*t)
             g_source_remove(*t);
-    bool destroyed = true;
-    if (nua_) {
-        // nua_destroy() aborts unless nua_shutdown() has completed: wait for
-        // it here when the core's drain did not (bounded, on the default
-        // context that Sofia's GSource is attached to).
-        if (!shutdown_started_) {
-            shutdown_started_ = true;
-            nua_shutdown(nua_);
-        }
-        bool expired = false;
-        guint deadline = g_timeout_add(
-            5000,
-            [](gpointer p) {
-                *static_cast<bool *>(p) = true;
-                return G_SOURCE_REMOVE;
-            },
-            &expired);
-        while (!shutdown_done_ && !expired)
-            g_main_context_iteration(nullptr, TRUE);
-        if (!expired)
-            g_source_remove(deadline);
-        if (shutdown_done_) {
-            nua_destroy(nua_);
-        } else {
-            destroyed = false;
-            log(MGW_LOG_WARNING, "the SIP stack did not shut down in time; leaving it allocated");
-        }
-        nua_ = nullptr;
-    }
-    if (source_)
-        g_source_destroy(source_);
-    if (root_ && destroyed)
-        su_root_destroy(root_);
     if (su_log_default->log_stream == this)
         su_log_redirect(su_log_default, nullptr, nullptr);
-    if (root_)
-        su_deinit();
+    if (!nua_) {
+        if (source_)
+            g_source_destroy(source_);
+        if (root_) {
+            su_root_destroy(root_);
+            su_deinit();
+        }
+        delete stack_;
+        return;
+    }
+    // The core's drain normally completed the shutdown (shutdown_done_);
+    // otherwise the stack finishes it on the main loop by itself (reap()),
+    // or stays allocated if it never does.
+    if (!shutdown_started_)
+        nua_shutdown(nua_);
+    stack_->agent = nullptr;
+    stack_->nua = nua_;
+    stack_->root = root_;
+    stack_->source = source_;
+    if (shutdown_done_) {
+        stack_->reaping = true;
+        reap(stack_);
+    }
 }
 
 void SipAgent::log(int level, const std::string &m) const
@@ -171,7 +184,8 @@ bool SipAgent::start(const Transport &t, const std::string &user_agent, std::str
     g_source_attach(source_, nullptr);
     answer_delay_ms_ = t.answer_delay_ms;
 
-    nua_ = nua_create(root_, on_nua, this, NUTAG_URL(t.url.c_str()),
+    stack_ = new Stack{this};
+    nua_ = nua_create(root_, on_nua, stack_, NUTAG_URL(t.url.c_str()),
                       TAG_IF(!t.sips_url.empty(), NUTAG_SIPS_URL(t.sips_url.c_str())),
                       TAG_IF(!t.cert_dir.empty(), NUTAG_CERTIFICATE_DIR(t.cert_dir.c_str())),
                       NUTAG_MEDIA_ENABLE(0), // SDP is ours (GstSdpMessage), not Sofia's SOA

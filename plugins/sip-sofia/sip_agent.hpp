@@ -98,6 +98,14 @@ public:
 
     // For the nua callback only (`tags` is Sofia's tagi_t array).
     void handle(int event, int status, const char *phrase, nua_handle_s *nh, const sip_s *sip, const void *tags);
+    // Sofia's callback context; outlives the agent while its stack shuts down.
+    struct Stack {
+        SipAgent *agent = nullptr; // nullptr once the agent is gone
+        nua_s *nua = nullptr;
+        su_root_s *root = nullptr;
+        GSource *source = nullptr;
+        bool reaping = false;
+    };
     // For Sofia's log redirection only.
     void sofia_log_piece(const char *piece);
 
@@ -119,6 +127,7 @@ private:
     Callbacks cb_;
     su_root_s *root_ = nullptr;
     GSource *source_ = nullptr;
+    Stack *stack_ = nullptr; // Sofia's callback context (see ~SipAgent)
     nua_s *nua_ = nullptr;
     nua_handle_s *call_ = nullptr;
     bool outbound_ = false;         // call_ is one we placed
