@@ -33,13 +33,25 @@ bool event_matches(const std::string &pattern, const std::string &source, const 
 
 namespace {
 
-void api_emit(mgw_host *h, GstStructure *event) { h->gateway->host_emit(h->index, event); }
-void api_log(mgw_host *h, mgw_log_level level, const char *message) { h->gateway->host_log(h->index, level, message); }
-void api_fail(mgw_host *h, const char *reason) { h->gateway->host_fail(h->index, reason); }
+// The host api as plugins call it: any argument may be wrong (a level out
+// of range, NULL strings); the Gateway's members get checked values.
+void api_emit(mgw_host *h, GstStructure *event)
+{
+    if (event)
+        h->gateway->host_emit(h->index, event);
+}
+void api_log(mgw_host *h, mgw_log_level level, const char *message)
+{
+    h->gateway->host_log(h->index, clamp_log_level(level), message ? message : "(null)");
+}
+void api_fail(mgw_host *h, const char *reason)
+{
+    h->gateway->host_fail(h->index, reason ? reason : "failed (no reason given)");
+}
 void api_stopped(mgw_host *h) { h->gateway->host_stopped(h->index); }
 GstStructure *api_query(mgw_host *h, const char *node, const char *what)
 {
-    return h->gateway->host_query(h->index, node, what);
+    return node && what ? h->gateway->host_query(h->index, node, what) : nullptr;
 }
 
 const mgw_host_api host_api = {sizeof(mgw_host_api), api_emit, api_log, api_fail, api_stopped, api_query};
