@@ -1,5 +1,6 @@
-// What plugins pass to the core: log levels out of range (any int reaches
-// the host api).
+// What plugins pass to the core and throw at it: log levels out of range
+// (any int reaches the host api) and exceptions from every ops entry point.
+// The gateway reports a failure naming the node; the process lives on.
 #include "unit.hpp"
 
 #include "gateway.hpp"
@@ -58,4 +59,50 @@ log_levels = ["0", "99", "-1", "3"]
     CHECK(contains(log, "DEBUG [test-misbehave/logger] level 99\n"));
     CHECK(contains(log, "ERROR [test-misbehave/logger] level -1\n"));
     CHECK(contains(log, "INFO  [test-misbehave/logger] level 3\n"));
+}
+
+TEST_CASE("a node throwing from stop: a failure naming it, no crash")
+{
+    for (const char *kind : {"std", "other"}) {
+        CAPTURE(kind);
+        unit::LogCapture capture;
+        CHECK(run_gateway(media + R"(
+[node.bad]
+plugin = "test-misbehave"
+throw_in = "stop"
+throw_kind = ")" + kind + "\"\n") == 1);
+        CHECK(capture.has(std::string("node 'bad': stop threw: ") +
+                          (kind == std::string("std") ? "boom in stop" : "an exception that is not a std::exception")));
+    }
+}
+
+TEST_CASE("a node throwing from event: a failure naming it, no crash")
+{
+    unit::LogCapture capture;
+    CHECK(run_gateway(media + R"(
+[node.bad]
+plugin = "test-misbehave"
+throw_in = "event"
+
+[node.talker]
+plugin = "test-misbehave"
+emit = "ping"
+)") == 1);
+    CHECK(capture.has("node 'bad': event threw: boom in event"));
+}
+
+TEST_CASE("a node throwing from query: the asker gets no answer, the failure names the node")
+{
+    unit::LogCapture capture;
+    CHECK(run_gateway(media + R"(
+[node.bad]
+plugin = "test-misbehave"
+throw_in = "query"
+
+[node.asker]
+plugin = "test-misbehave"
+ask = "bad"
+)") == 1);
+    CHECK(capture.has("node 'bad': query threw: boom in query"));
+    CHECK(capture.has("[test-misbehave/asker] asked bad: no answer"));
 }

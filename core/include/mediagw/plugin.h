@@ -24,6 +24,11 @@ extern "C" {
 #define MGW_PLUGIN_SYMBOL mediagw_plugin_info
 #define MGW_PLUGIN_SYMBOL_NAME "mediagw_plugin_info"
 
+/* Does `ptr`, a structure of `type` starting with `uint32_t size` (host api,
+ * node init, node ops), include `member`? False for a NULL pointer. */
+#define MGW_HAS_MEMBER(type, ptr, member) \
+    ((ptr) != NULL && (size_t)(ptr)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
+
 #if defined(__GNUC__)
 #define MGW_EXPORT __attribute__((visibility("default")))
 #else
@@ -85,7 +90,7 @@ typedef enum mgw_log_level {
 /* Services the core offers a node. Every function may be called from any
  * thread; `emit`, `fail` and `stopped` are marshalled to the main loop. */
 typedef struct mgw_host_api {
-    uint32_t size;
+    uint32_t size; /* sizeof(mgw_host_api) of the host: check with MGW_HAS_MEMBER */
     /* Publish a control event; the structure's name is the event name
      * ("call.established"). Takes ownership. */
     void (*emit)(mgw_host *host, GstStructure *event);
@@ -102,7 +107,7 @@ typedef struct mgw_host_api {
 } mgw_host_api;
 
 typedef struct mgw_node_init {
-    uint32_t size;
+    uint32_t size; /* sizeof(mgw_node_init) of the host: check with MGW_HAS_MEMBER */
     const char *node_name;
     /* Validated properties, every declared one present when it has a value
      * or default; types as listed in mgw_prop_type. Owned by the core. */
