@@ -118,7 +118,7 @@ typedef struct mgw_node_init {
 
 /* Called by the core on the main loop. */
 typedef struct mgw_node_ops {
-    uint32_t size;
+    uint32_t size; /* sizeof(mgw_node_ops) of the module; ops beyond it count as NULL */
     /* The node's bin with its port ghost pads; the core adds it to the pipeline. */
     GstElement *(*element)(mgw_node *node);
     /* Start working (at once, or on the node's start_on event). Return FALSE
