@@ -2,6 +2,7 @@
 // search order is MEDIAGW_PLUGIN_PATH (colon list), the build tree when the
 // program runs uninstalled, then ${libdir}/mediagw/plugins. For one name the
 // first module found wins; the others are named in a warning.
+
 #pragma once
 
 #include <mediagw/plugin.h>
@@ -15,12 +16,20 @@ namespace mediagw {
 
 struct Plugin {
     std::string path;
+    // The module's descriptor in this host's layout (see abi.hpp): fields the
+    // module does not know are zero, its arrays point at `properties` and
+    // `ports`, so the rest of the core may index them as usual.
     const mgw_plugin_info *info = nullptr;
     void *handle = nullptr;
 
     Plugin() = default;
     Plugin(const Plugin &) = delete;
+    Plugin &operator=(const Plugin &) = delete;
     ~Plugin();
+
+    mgw_plugin_info descriptor{};
+    std::vector<mgw_property_spec> properties;
+    std::vector<mgw_port_spec> ports;
 
     const mgw_property_spec *property(const std::string &name) const;
     const mgw_port_spec *port(const std::string &name, mgw_port_direction dir) const;

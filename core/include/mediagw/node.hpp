@@ -416,6 +416,6 @@ constexpr size_t count(std::nullptr_t) { return 0; }
     extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                                  \
         MGW_ABI_VERSION,      sizeof(mgw_plugin_info),      NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, \
         PROPS,                mediagw::count(PROPS),        PORTS, mediagw::count(PORTS),               \
-        mediagw::detail::create<CLASS>}
+        mediagw::detail::create<CLASS>, sizeof(mgw_property_spec), sizeof(mgw_port_spec)}
 
 // A plugin without ports or properties passes nullptr for PROPS or PORTS.

@@ -2,9 +2,19 @@
  *
  * A plugin is a shared module exporting one data symbol, MGW_PLUGIN_SYMBOL, of
  * type mgw_plugin_info. The loader reads `abi_version` and `info_size` before
- * touching anything else in the module and refuses a mismatch. Structures are
- * only ever extended by appending fields; `info_size` / `size` tell which
- * fields a module or host knows about.
+ * anything else of the descriptor and refuses a mismatch.
+ *
+ * Evolution (PipeWire's rule): structures only ever grow by appending fields,
+ * and each says how much of itself its builder knew:
+ *  - mgw_plugin_info.info_size: the host accepts any size that covers the
+ *    ABI-1 fields (up to `create`) and reads only fields within info_size;
+ *  - the property and port arrays step by `property_size` / `port_size`
+ *    (appended fields; absent, they mean the ABI-1 element sizes);
+ *  - mgw_node_ops.size: the host treats ops beyond it as NULL;
+ *  - mgw_host_api.size and mgw_node_init.size: check them (MGW_HAS_MEMBER)
+ *    before using a member, the host may be older than your header.
+ * MGW_ABI_VERSION changes only when a field changes meaning or moves.
+ * No C++ exception may leave any function called through this ABI.
  *
  * Media travels as GStreamer pads and caps; control travels as GstStructure
  * events. Nothing in this ABI crosses a module boundary as a C++ type.
@@ -152,6 +162,11 @@ typedef struct mgw_plugin_info {
     size_t n_ports;
     /* NULL with *error set (g_malloc'd) on failure. */
     mgw_node *(*create)(const mgw_node_init *init, char **error);
+    /* --- end of the ABI-1 baseline; appended fields below --- */
+    /* sizeof(mgw_property_spec) / sizeof(mgw_port_spec) the module was built
+     * with: the host steps through the arrays by these. */
+    uint32_t property_size;
+    uint32_t port_size;
 } mgw_plugin_info;
 
 #ifdef __cplusplus

@@ -6,4 +6,5 @@
 static mgw_node *create(const mgw_node_init *, char **) { std::abort(); }
 
 extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {
-    MGW_ABI_VERSION, 8, "small-info", "1.0", "Truncated descriptor", nullptr, nullptr, nullptr, 0, nullptr, 0, create};
+    MGW_ABI_VERSION, 8, "small-info", "1.0", "Truncated descriptor", nullptr, nullptr, nullptr, 0, nullptr, 0, create,
+    0, 0};
