@@ -1,6 +1,7 @@
 #include "registry.hpp"
 
 #include "abi.hpp"
+#include "elf_probe.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -242,6 +243,31 @@ static bool copy_specs(const T *array, size_t count, size_t element_size, size_t
 std::unique_ptr<Plugin> PluginRegistry::open_module(const std::string &path, const std::string &expected_name,
                                                     std::string &error)
 {
+    // 1. The file, read without running it: its type, machine, and the
+    //    descriptor's ABI version and size.
+    ElfDescriptor probed;
+    if (!probe_elf_descriptor(path, MGW_PLUGIN_SYMBOL_NAME, probed, error)) {
+        error = path + ": " + error;
+        return nullptr;
+    }
+    if (probed.abi_version != MGW_ABI_VERSION) {
+        error = path + ": plugin ABI version " + std::to_string(probed.abi_version) +
+                ", this mediagw expects version " + std::to_string(MGW_ABI_VERSION) + " (rebuild the plugin)";
+        return nullptr;
+    }
+    if (probed.info_size < abi::info_size_v1) {
+        error = path + ": plugin descriptor is " + std::to_string(probed.info_size) +
+                " bytes, smaller than the ABI " + std::to_string(MGW_ABI_VERSION) + " baseline of " +
+                std::to_string(abi::info_size_v1) + " bytes";
+        return nullptr;
+    }
+    if (probed.symbol_size && probed.info_size > probed.symbol_size) {
+        error = path + ": plugin descriptor claims " + std::to_string(probed.info_size) + " bytes but its symbol has " +
+                std::to_string(probed.symbol_size);
+        return nullptr;
+    }
+
+    // 2. Load it (its constructors run here) and find the same descriptor.
     auto plugin = std::make_unique<Plugin>();
     plugin->path = path;
     plugin->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -255,20 +281,19 @@ std::unique_ptr<Plugin> PluginRegistry::open_module(const std::string &path, con
         error = path + ": not a mediagw plugin (no '" MGW_PLUGIN_SYMBOL_NAME "' symbol)";
         return nullptr;
     }
-    // Nothing else of the module is read before these two checks.
-    if (raw->abi_version != MGW_ABI_VERSION) {
-        error = path + ": plugin ABI version " + std::to_string(raw->abi_version) +
-                ", this mediagw expects version " + std::to_string(MGW_ABI_VERSION) + " (rebuild the plugin)";
-        return nullptr;
-    }
-    if (raw->info_size < abi::info_size_v1) {
-        error = path + ": plugin descriptor is " + std::to_string(raw->info_size) + " bytes, smaller than the ABI " +
-                std::to_string(MGW_ABI_VERSION) + " baseline of " + std::to_string(abi::info_size_v1) + " bytes";
+    // The file changed since step 1, or the module rewrote its descriptor
+    // while loading: what was checked is not what runs. (Swapping the file
+    // between the two steps needs write access to a plugin directory, which
+    // is full trust anyway; this catches the accident, not the attacker.)
+    if (raw->abi_version != probed.abi_version || raw->info_size != probed.info_size) {
+        error = path + ": plugin descriptor changed while loading (ABI version " + std::to_string(probed.abi_version) +
+                " -> " + std::to_string(raw->abi_version) + ", size " + std::to_string(probed.info_size) + " -> " +
+                std::to_string(raw->info_size) + ")";
         return nullptr;
     }
 
-    // This host's view of it: only the fields within info_size, arrays
-    // stepped by the element sizes the module declares.
+    // 3. This host's view of it: only the fields within info_size, arrays
+    //    stepped by the element sizes the module declares.
     mgw_plugin_info &info = plugin->descriptor;
     info = abi::read_prefix<mgw_plugin_info>(raw, raw->info_size);
     const size_t property_size = info.property_size ? info.property_size : abi::property_size_v1;

@@ -2,7 +2,12 @@
 // search order is MEDIAGW_PLUGIN_PATH (colon list), the build tree when the
 // program runs uninstalled, then ${libdir}/mediagw/plugins. For one name the
 // first module found wins; the others are named in a warning.
-
+//
+// A module is read before it is loaded (elf_probe.hpp): a wrong ABI version,
+// a descriptor smaller than ABI 1's or a file that is not a shared object
+// for this machine is refused without running any of its code. dlopen()
+// runs a module's constructors, so whatever passes that check runs them
+// before the rest of its descriptor (pointers) can be validated.
 #pragma once
 
 #include <mediagw/plugin.h>

@@ -410,10 +410,18 @@ constexpr size_t count(std::nullptr_t) { return 0; }
 
 } // namespace mediagw
 
+// The loader reads the descriptor's header from the file before loading
+// the module: it must be a constant, never initialised at run time.
+#if defined(__cpp_constinit)
+#define MGW_CONSTINIT constinit
+#else
+#define MGW_CONSTINIT
+#endif
+
 // One line per plugin module. PROPS and PORTS are arrays of mgw_property_spec
 // and mgw_port_spec (see mediagw::prop / mediagw::port), or nullptr.
 #define MEDIAGW_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, PROPS, PORTS)               \
-    extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                                  \
+    extern "C" MGW_EXPORT MGW_CONSTINIT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                    \
         MGW_ABI_VERSION,      sizeof(mgw_plugin_info),      NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, \
         PROPS,                mediagw::count(PROPS),        PORTS, mediagw::count(PORTS),               \
         mediagw::detail::create<CLASS>, sizeof(mgw_property_spec), sizeof(mgw_port_spec)}

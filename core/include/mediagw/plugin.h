@@ -1,8 +1,20 @@
 /* mediagw plugin ABI (C).
  *
  * A plugin is a shared module exporting one data symbol, MGW_PLUGIN_SYMBOL, of
- * type mgw_plugin_info. The loader reads `abi_version` and `info_size` before
- * anything else of the descriptor and refuses a mismatch.
+ * type mgw_plugin_info.
+ *
+ * Loading. dlopen() runs a module's constructors (and its dependencies')
+ * before the loader could look at anything, so the loader first reads the
+ * file itself, without running it: it must be a 64-bit ELF shared object for
+ * this machine whose dynamic symbol table defines MGW_PLUGIN_SYMBOL in a
+ * section with file contents; `abi_version` and `info_size` (plain data, no
+ * relocation touches them) are read from the file and a mismatch is refused
+ * there. Only then is the module dlopen()ed and the rest of the descriptor
+ * (pointers, filled by relocations) checked. So: a module whose ABI version
+ * is wrong never runs, but a module that passes this check runs its
+ * constructors before its schema is validated - keep constructors trivial.
+ * The descriptor must be constant data (statically initialised, as
+ * MEDIAGW_PLUGIN and a C initialiser make it): it is read from the file.
  *
  * Evolution (PipeWire's rule): structures only ever grow by appending fields,
  * and each says how much of itself its builder knew:
