@@ -1,5 +1,6 @@
 #include "gateway.hpp"
 
+#include "abi.hpp"
 #include "log.hpp"
 
 #include <glib-unix.h>
@@ -17,6 +18,9 @@ namespace mediagw {
 struct Gateway::NodeRuntime {
     NodeSpec *spec = nullptr;
     mgw_node *node = nullptr;
+    // The node's ops in this host's layout: ops beyond the module's
+    // ops->size are NULL (abi.hpp).
+    mgw_node_ops ops{};
     mgw_host host{};
     NodeState state = NodeState::Waiting;
     std::string category; // "plugin/node"
@@ -33,13 +37,25 @@ bool event_matches(const std::string &pattern, const std::string &source, const 
 
 namespace {
 
-void api_emit(mgw_host *h, GstStructure *event) { h->gateway->host_emit(h->index, event); }
-void api_log(mgw_host *h, mgw_log_level level, const char *message) { h->gateway->host_log(h->index, level, message); }
-void api_fail(mgw_host *h, const char *reason) { h->gateway->host_fail(h->index, reason); }
+// The host api as plugins call it: any argument may be wrong (a level out
+// of range, NULL strings); the Gateway's members get checked values.
+void api_emit(mgw_host *h, GstStructure *event)
+{
+    if (event)
+        h->gateway->host_emit(h->index, event);
+}
+void api_log(mgw_host *h, mgw_log_level level, const char *message)
+{
+    h->gateway->host_log(h->index, clamp_log_level(level), message ? message : "(null)");
+}
+void api_fail(mgw_host *h, const char *reason)
+{
+    h->gateway->host_fail(h->index, reason ? reason : "failed (no reason given)");
+}
 void api_stopped(mgw_host *h) { h->gateway->host_stopped(h->index); }
 GstStructure *api_query(mgw_host *h, const char *node, const char *what)
 {
-    return h->gateway->host_query(h->index, node, what);
+    return node && what ? h->gateway->host_query(h->index, node, what) : nullptr;
 }
 
 const mgw_host_api host_api = {sizeof(mgw_host_api), api_emit, api_log, api_fail, api_stopped, api_query};
@@ -65,6 +81,47 @@ gboolean bridge_event(GstPad *pad, GstObject *, GstEvent *event) { return gst_pa
 
 gboolean bridge_query(GstPad *pad, GstObject *, GstQuery *query) { return gst_pad_peer_query(partner(pad), query); }
 
+// "element.pad" for messages.
+std::string pad_name(GstPad *pad)
+{
+    gchar *n = g_strdup_printf("%s.%s", GST_DEBUG_PAD_NAME(pad));
+    std::string out = n;
+    g_free(n);
+    return out;
+}
+
+// An element the core needs, or an error naming it and what it was for.
+GstElement *make_element(const char *factory, const std::string &purpose, std::string &error)
+{
+    GstElement *e = gst_element_factory_make(factory, nullptr);
+    if (!e)
+        error = "cannot create GStreamer element '" + std::string(factory) + "' (" + purpose +
+                "): is its plugin installed?";
+    return e;
+}
+
+// Add `e` to `bin`; on failure `e` is released (when it was floating) and
+// the error names it.
+bool add_element(GstBin *bin, GstElement *e, const std::string &purpose, std::string &error)
+{
+    if (gst_bin_add(bin, e))
+        return true;
+    gchar *name = gst_element_get_name(e);
+    error = "cannot add element '" + std::string(name) + "' (" + purpose + ") to the pipeline";
+    g_free(name);
+    gst_object_unref(gst_object_ref_sink(e));
+    return false;
+}
+
+bool link_pads(GstPad *src, GstPad *sink, GstPadLinkCheck check, const std::string &link, std::string &error)
+{
+    GstPadLinkReturn r = gst_pad_link_full(src, sink, check);
+    if (r == GST_PAD_LINK_OK)
+        return true;
+    error = "cannot link " + link + ": " + pad_name(src) + " -> " + pad_name(sink) + ": " + gst_pad_link_get_name(r);
+    return false;
+}
+
 } // namespace
 
 Gateway::Gateway(GraphSpec spec) : spec_(std::move(spec)) {}
@@ -85,8 +142,8 @@ Gateway::~Gateway()
             g_source_remove(t);
     links_.clear();
     for (auto &n : nodes_)
-        if (n->node)
-            n->node->ops->destroy(n->node);
+        if (n->node && n->ops.destroy)
+            n->ops.destroy(n->node);
     if (pipeline_)
         gst_object_unref(pipeline_);
     if (loop_)
@@ -125,34 +182,52 @@ bool Gateway::build(std::string &error)
         // In nodes_ before create(): a constructor may already log or emit.
         NodeRuntime &node = *rt;
         nodes_.push_back(std::move(rt));
+        const std::string who = "node '" + ns.name + "' (plugin " + ns.plugin->info->name + ")";
         char *err = nullptr;
         node.node = ns.plugin->info->create(&init, &err);
         if (!node.node) {
-            error = "node '" + ns.name + "' (plugin " + ns.plugin->info->name + "): " + (err ? err : "creation failed");
+            error = who + ": " + (err ? err : "creation failed");
             g_free(err);
             return false;
         }
-        GstElement *bin = node.node->ops->element(node.node);
-        if (!bin || !gst_bin_add(GST_BIN(pipeline_), bin)) {
-            error = "node '" + ns.name + "': the plugin gave no element to add";
+        g_free(err); // a plugin may set it and succeed all the same
+        if (!node.node->ops) {
+            error = who + ": the node has no ops";
+            return false;
+        }
+        node.ops = abi::read_prefix<mgw_node_ops>(node.node->ops, node.node->ops->size);
+        if (!node.ops.element) {
+            error = who + ": its ops lack element() (ops size " + std::to_string(node.node->ops->size) + ")";
+            return false;
+        }
+        if (!node.ops.destroy)
+            log(MGW_LOG_WARNING, node.category, "its ops lack destroy(): the node is never freed");
+        GstElement *bin = node.ops.element(node.node);
+        if (!bin || !GST_IS_BIN(bin)) {
+            error = who + ": the plugin gave no bin to add";
+            return false;
+        }
+        if (!gst_bin_add(GST_BIN(pipeline_), bin)) {
+            error = who + ": its bin cannot be added to the pipeline (it has a parent already, or its name '" +
+                    ns.name + "' is taken)";
             return false;
         }
     }
 
     auto pad_of = [&](size_t node, const mgw_port_spec *port, std::string &why) -> GstPad * {
         std::string name = (port->direction == MGW_PORT_INPUT ? "sink_" : "src_") + std::string(port->name);
-        GstElement *bin = nodes_[node]->node->ops->element(nodes_[node]->node);
-        GstPad *pad = gst_element_get_static_pad(bin, name.c_str());
+        GstPad *pad = gst_element_get_static_pad(element_of(node), name.c_str());
         if (!pad)
             why = "node '" + spec_.nodes[node].name + "' (plugin " + spec_.nodes[node].plugin->info->name +
                   ") has no pad '" + name + "' for its port '" + port->name + "'";
         return pad;
     };
-    auto add_adapter = [&](const std::string &name, mgw_media_kind kind) {
-        auto adapter = std::make_unique<LinkAdapter>(name, kind, [name](bool is_error, const std::string &m) {
+    auto add_adapter = [&](const std::string &name, mgw_media_kind kind) -> LinkAdapter * {
+        auto adapter = LinkAdapter::create(name, kind, [](bool is_error, const std::string &m) {
             log(is_error ? MGW_LOG_ERROR : MGW_LOG_INFO, "link", m);
-        });
-        gst_bin_add(GST_BIN(pipeline_), adapter->element());
+        }, error);
+        if (!adapter || !add_element(GST_BIN(pipeline_), adapter->element(), "link " + name, error))
+            return nullptr;
         links_.push_back(std::move(adapter));
         return links_.back().get();
     };
@@ -168,32 +243,48 @@ bool Gateway::build(std::string &error)
                            l.to_port->name;
         GstPad *out = pad_of(l.from, l.from_port, error);
         GstPad *in = out ? pad_of(l.to, l.to_port, error) : nullptr;
-        if (!out || !in) {
-            if (out)
-                gst_object_unref(out);
+        // Releases what this link holds; for the early returns below.
+        auto give_up = [&] {
+            for (GstPad *p : {out, in})
+                if (p)
+                    gst_object_unref(p);
             return false;
-        }
+        };
+        if (!out || !in)
+            return give_up();
         if (fan_out > 1) {
             GstElement *&tee = tees[{l.from, l.from_port}];
+            const std::string purpose = "fan-out of " + spec_.nodes[l.from].name + "." + l.from_port->name;
             if (!tee) {
-                tee = gst_element_factory_make("tee", nullptr);
+                GstElement *made = make_element("tee", purpose, error);
+                if (!made || !add_element(GST_BIN(pipeline_), made, purpose, error))
+                    return give_up();
+                tee = made;
                 g_object_set(tee, "allow-not-linked", TRUE, nullptr);
-                gst_bin_add(GST_BIN(pipeline_), tee);
                 GstPad *tee_in = gst_element_get_static_pad(tee, "sink");
-                gst_pad_link_full(out, tee_in, GST_PAD_LINK_CHECK_HIERARCHY);
+                const bool ok = link_pads(out, tee_in, GST_PAD_LINK_CHECK_HIERARCHY, purpose, error);
                 gst_object_unref(tee_in);
+                if (!ok)
+                    return give_up();
             }
-            GstElement *queue = gst_element_factory_make("queue", nullptr);
+            GstElement *queue = make_element("queue", "branch of link " + name, error);
+            if (!queue || !add_element(GST_BIN(pipeline_), queue, "branch of link " + name, error))
+                return give_up();
             g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", (guint64)GST_SECOND,
                          "leaky", 2 /* downstream: drop old data, never block the source */, nullptr);
-            gst_bin_add(GST_BIN(pipeline_), queue);
-            gst_element_link_pads_full(tee, "src_%u", queue, "sink", GST_PAD_LINK_CHECK_NOTHING);
+            if (!gst_element_link_pads_full(tee, "src_%u", queue, "sink", GST_PAD_LINK_CHECK_NOTHING)) {
+                error = "cannot link " + name + ": no tee branch for it";
+                return give_up();
+            }
             gst_object_unref(out);
             out = gst_element_get_static_pad(queue, "src");
         }
         LinkAdapter *a = add_adapter(name, l.from_port->kind);
+        if (!a)
+            return give_up();
         GstPad *adapted = GST_PAD(gst_object_ref(a->src()));
         const bool bridged = closes_cycle(l);
+        bool ok = true;
         if (bridged) {
             // A link that closes a loop (an echo: a node feeding itself)
             // crosses a bridge of two pads of no element: the element graph
@@ -213,21 +304,17 @@ bool Gateway::build(std::string &error)
                 gst_pad_set_active(p, TRUE);
                 bridge_pads_.push_back(p);
             }
-            gst_pad_link_full(adapted, bridge_in, GST_PAD_LINK_CHECK_NOTHING);
+            ok = link_pads(adapted, bridge_in, GST_PAD_LINK_CHECK_NOTHING, name + " (loop bridge)", error);
             gst_object_unref(adapted);
             adapted = GST_PAD(gst_object_ref(bridge_out));
         }
         // Caps are settled later, when they are known (the adapter converts).
-        bool ok = gst_pad_link_full(out, a->sink(), GST_PAD_LINK_CHECK_HIERARCHY) == GST_PAD_LINK_OK &&
-                  gst_pad_link_full(adapted, in, bridged ? GST_PAD_LINK_CHECK_NOTHING : GST_PAD_LINK_CHECK_HIERARCHY) ==
-                      GST_PAD_LINK_OK;
+        ok = ok && link_pads(out, a->sink(), GST_PAD_LINK_CHECK_HIERARCHY, name, error) &&
+             link_pads(adapted, in, bridged ? GST_PAD_LINK_CHECK_NOTHING : GST_PAD_LINK_CHECK_HIERARCHY, name, error);
         gst_object_unref(adapted);
-        gst_object_unref(out);
-        gst_object_unref(in);
-        if (!ok) {
-            error = "cannot link " + name;
+        give_up();
+        if (!ok)
             return false;
-        }
     }
     // Outputs nobody listens to end in a fakesink, so a plugin never meets
     // not-linked and the adapter's idle drain still completes the stream.
@@ -240,21 +327,29 @@ bool Gateway::build(std::string &error)
             GstPad *out = pad_of(i, &port, error);
             if (!out)
                 return false;
+            bool ok = true;
             if (!gst_pad_is_linked(out)) {
-                LinkAdapter *a = add_adapter(spec_.nodes[i].name + "." + port.name + "->(unused)", port.kind);
-                GstElement *sink = gst_element_factory_make("fakesink", nullptr);
-                g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-                gst_bin_add(GST_BIN(pipeline_), sink);
-                GstPad *sink_pad = gst_element_get_static_pad(sink, "sink");
-                gst_pad_link(out, a->sink());
-                gst_pad_link(a->src(), sink_pad);
-                gst_object_unref(sink_pad);
+                const std::string name = spec_.nodes[i].name + "." + port.name + "->(unused)";
+                LinkAdapter *a = add_adapter(name, port.kind);
+                GstElement *sink = a ? make_element("fakesink", "end of " + name, error) : nullptr;
+                ok = sink && add_element(GST_BIN(pipeline_), sink, "end of " + name, error);
+                if (ok) {
+                    g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+                    GstPad *sink_pad = gst_element_get_static_pad(sink, "sink");
+                    ok = link_pads(out, a->sink(), GST_PAD_LINK_CHECK_HIERARCHY, name, error) &&
+                         link_pads(a->src(), sink_pad, GST_PAD_LINK_CHECK_HIERARCHY, name, error);
+                    gst_object_unref(sink_pad);
+                }
             }
             gst_object_unref(out);
+            if (!ok)
+                return false;
         }
     }
     return true;
 }
+
+GstElement *Gateway::element_of(size_t node) const { return nodes_[node]->ops.element(nodes_[node]->node); }
 
 // Does some path of links lead from the link's target back to its source?
 bool Gateway::closes_cycle(const LinkSpec &link) const
@@ -324,7 +419,7 @@ void Gateway::end_unfed_inputs()
 {
     for (size_t i = 0; i < nodes_.size(); ++i) {
         const auto *info = spec_.nodes[i].plugin->info;
-        GstElement *bin = nodes_[i]->node->ops->element(nodes_[i]->node);
+        GstElement *bin = element_of(i);
         for (size_t p = 0; p < info->n_ports; ++p) {
             if (info->ports[p].direction != MGW_PORT_INPUT)
                 continue;
@@ -347,7 +442,7 @@ void Gateway::start_node(NodeRuntime &n)
 {
     char *err = nullptr;
     n.state = NodeState::Running;
-    if (!n.node->ops->start(n.node, &err)) {
+    if (n.ops.start && !n.ops.start(n.node, &err)) {
         n.state = NodeState::Idle;
         std::string why = "node '" + n.spec->name + "' failed to start: " + (err ? err : "?");
         g_free(err);
@@ -363,7 +458,10 @@ void Gateway::stop_node(NodeRuntime &n)
     if (n.state != NodeState::Running)
         return;
     n.state = NodeState::Stopping;
-    n.node->ops->stop(n.node);
+    if (n.ops.stop)
+        n.ops.stop(n.node);
+    else // nothing to drain
+        host_stopped(n.host.index);
 }
 
 void Gateway::host_emit(size_t node, GstStructure *event)
@@ -405,7 +503,7 @@ GstStructure *Gateway::host_query(size_t, const char *target, const char *what)
                    : nullptr;
     for (auto &n : nodes_)
         if (n->spec->name == target)
-            return n->node->ops->query(n->node, what);
+            return n->ops.query ? n->ops.query(n->node, what) : nullptr;
     return nullptr;
 }
 
@@ -415,8 +513,8 @@ void Gateway::deliver(size_t source, GstStructure *event)
     const std::string &from = spec_.nodes[source].name;
     log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
     for (size_t i = 0; i < nodes_.size(); ++i)
-        if (i != source && nodes_[i]->state != NodeState::Idle)
-            nodes_[i]->node->ops->event(nodes_[i]->node, from.c_str(), event);
+        if (i != source && nodes_[i]->state != NodeState::Idle && nodes_[i]->ops.event)
+            nodes_[i]->ops.event(nodes_[i]->node, from.c_str(), event);
     if (!stopping_) {
         if (event_matches(spec_.gateway.call_start, from, name))
             call_started();
@@ -453,8 +551,8 @@ void Gateway::call_ended()
             stop_node(*n);
     GstStructure *rearm = gst_structure_new_empty("gateway.rearm");
     for (auto &n : nodes_)
-        if (n->state != NodeState::Idle)
-            n->node->ops->event(n->node, "gateway", rearm);
+        if (n->state != NodeState::Idle && n->ops.event)
+            n->ops.event(n->node, "gateway", rearm);
     gst_structure_free(rearm);
     arm_timer(idle_timer_, spec_.gateway.idle_timeout, "no call within gateway.idle_timeout");
 }
@@ -500,7 +598,7 @@ void Gateway::stop(const std::string &reason, int exit_code)
 // nothing, so nothing would end what it feeds: end its outputs here.
 void Gateway::end_outputs(NodeRuntime &n)
 {
-    GstIterator *it = gst_element_iterate_src_pads(n.node->ops->element(n.node));
+    GstIterator *it = gst_element_iterate_src_pads(element_of(n.host.index));
     GValue item = G_VALUE_INIT;
     while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
         gst_pad_push_event(GST_PAD(g_value_get_object(&item)), gst_event_new_eos());

@@ -45,6 +45,7 @@ private:
 
     void deliver(size_t source, GstStructure *event); // main loop; takes ownership
     bool closes_cycle(const LinkSpec &link) const;
+    GstElement *element_of(size_t node) const; // the node's bin (borrowed)
     void end_unfed_inputs();
     void start_node(NodeRuntime &n);
     void stop_node(NodeRuntime &n);

@@ -29,13 +29,23 @@ static void answer_caps_query(GstQuery *query, GstPad *across, mgw_media_kind ki
     gst_caps_unref(far);
 }
 
-LinkAdapter::LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter report)
+std::unique_ptr<LinkAdapter> LinkAdapter::create(const std::string &name, mgw_media_kind kind, Reporter report,
+                                                 std::string &error)
+{
+    GstElement *pass = gst_element_factory_make("identity", nullptr);
+    if (!pass) {
+        error = "link " + name + ": cannot create GStreamer element 'identity' (is GStreamer's core plugin installed?)";
+        return nullptr;
+    }
+    return std::unique_ptr<LinkAdapter>(new LinkAdapter(name, kind, std::move(report), pass));
+}
+
+LinkAdapter::LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter report, GstElement *pass)
     : name_(name), kind_(kind), report_(std::move(report))
 {
     bin_ = GST_BIN(gst_object_ref_sink(gst_bin_new(nullptr)));
-    GstElement *pass = gst_element_factory_make("identity", nullptr);
     g_object_set(pass, "silent", TRUE, nullptr);
-    gst_bin_add(bin_, pass);
+    gst_bin_add(bin_, pass); // a fresh bin takes a fresh element
     chain_ = {pass};
     GstPad *in = gst_element_get_static_pad(pass, "sink");
     GstPad *out = gst_element_get_static_pad(pass, "src");
@@ -191,15 +201,42 @@ bool LinkAdapter::install(const ConversionPlan &plan)
             gst_object_unref(c);
         return false;
     }
-    for (auto e : chain)
-        gst_bin_add(bin_, e);
+    // Undo a partly built chain: out of the bin, then our references.
+    size_t added = 0;
+    auto discard = [&](const std::string &why) {
+        for (size_t i = 0; i < added; ++i) {
+            gst_element_set_state(chain[i], GST_STATE_NULL);
+            gst_bin_remove(bin_, chain[i]);
+        }
+        for (auto c : chain)
+            gst_object_unref(c);
+        gst_object_unref(first);
+        gst_object_unref(last);
+        report_(true, name_ + ": " + why);
+        return false;
+    };
+    for (; added < chain.size(); ++added)
+        if (!gst_bin_add(bin_, chain[added]))
+            return discard("cannot add element '" + names[added] + "' to the link's bin");
     for (size_t i = 1; i < chain.size(); ++i)
-        gst_element_link(chain[i - 1], chain[i]);
+        if (!gst_element_link(chain[i - 1], chain[i]))
+            return discard("cannot link '" + names[i - 1] + "' to '" + names[i] + "'");
     for (auto e : chain)
         gst_element_sync_state_with_parent(e);
 
-    gst_ghost_pad_set_target(GST_GHOST_PAD(src_), last);
-    gst_ghost_pad_set_target(GST_GHOST_PAD(sink_), first);
+    GstPad *old_src = gst_ghost_pad_get_target(GST_GHOST_PAD(src_));
+    GstPad *old_sink = gst_ghost_pad_get_target(GST_GHOST_PAD(sink_));
+    const bool retargeted = gst_ghost_pad_set_target(GST_GHOST_PAD(src_), last) &&
+                            gst_ghost_pad_set_target(GST_GHOST_PAD(sink_), first);
+    if (!retargeted) { // back to the chain in use
+        gst_ghost_pad_set_target(GST_GHOST_PAD(src_), old_src);
+        gst_ghost_pad_set_target(GST_GHOST_PAD(sink_), old_sink);
+    }
+    for (GstPad *p : {old_src, old_sink})
+        if (p)
+            gst_object_unref(p);
+    if (!retargeted)
+        return discard("cannot point the link's pads at '" + names.front() + "' and '" + names.back() + "'");
     gst_object_unref(first);
     gst_object_unref(last);
 
@@ -216,6 +253,9 @@ bool LinkAdapter::install(const ConversionPlan &plan)
     return true;
 }
 
+// Main loop. The EOS enters by the link's own pad, as upstream's would: the
+// chain behind it belongs to the streaming thread, which may be swapping it
+// right now (a first caps arriving while the gateway drains).
 void LinkAdapter::drain_if_idle()
 {
     {
@@ -223,9 +263,7 @@ void LinkAdapter::drain_if_idle()
         if (saw_caps_)
             return;
     }
-    GstPad *in = gst_element_get_static_pad(chain_.front(), "sink");
-    gst_pad_send_event(in, gst_event_new_eos());
-    gst_object_unref(in);
+    gst_pad_send_event(sink_, gst_event_new_eos());
 }
 
 } // namespace mediagw

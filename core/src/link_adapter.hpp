@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -24,7 +25,9 @@ public:
 
     // `name` such as "sip.audio->web.audio"; `report` may be called from a
     // streaming thread (it must only log or marshal to the main loop).
-    LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter report);
+    // nullptr with `error` set when GStreamer cannot make its elements.
+    static std::unique_ptr<LinkAdapter> create(const std::string &name, mgw_media_kind kind, Reporter report,
+                                               std::string &error);
     ~LinkAdapter();
     LinkAdapter(const LinkAdapter &) = delete;
 
@@ -38,6 +41,7 @@ public:
     std::string current_plan() const;
 
 private:
+    LinkAdapter(const std::string &name, mgw_media_kind kind, Reporter report, GstElement *pass);
     static GstPadProbeReturn on_sink_event(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_sink_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer self);
@@ -52,6 +56,9 @@ private:
     GstBin *bin_;
     GstPad *sink_; // ghost pads of bin_
     GstPad *src_;
+    // The elements inside: owned by the streaming thread that carries the
+    // link's caps (install() runs there, under the sink pad's stream lock);
+    // no other thread reads them.
     std::vector<GstElement *> chain_;
     std::atomic<bool> recheck_{false};
     mutable std::mutex mutex_; // guards the two fields below

@@ -1,5 +1,8 @@
 #include "registry.hpp"
 
+#include "abi.hpp"
+#include "elf_probe.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -208,9 +211,63 @@ static bool check_schema(const mgw_plugin_info *info, std::string &why)
     return true;
 }
 
+// Beyond these a descriptor is surely corrupt (and stepping through it would
+// read far past the module's data).
+static constexpr size_t max_specs = 4096;
+static constexpr size_t max_spec_size = 4096;
+
+// Copy the module's spec array (elements of `element_size` bytes, at least
+// `baseline`) into `out`, in this host's layout.
+template <typename T>
+static bool copy_specs(const T *array, size_t count, size_t element_size, size_t baseline, const char *what,
+                       std::vector<T> &out, std::string &why)
+{
+    if (count == 0)
+        return true;
+    if (!array || count > max_specs) {
+        why = std::string("descriptor lists ") + std::to_string(count) + " " + what + "s at " +
+              (array ? "an address" : "NULL");
+        return false;
+    }
+    if (element_size < baseline || element_size > max_spec_size) {
+        why = std::string(what) + "_size " + std::to_string(element_size) + " is not between the ABI 1 size " +
+              std::to_string(baseline) + " and " + std::to_string(max_spec_size);
+        return false;
+    }
+    auto bytes = reinterpret_cast<const char *>(array);
+    for (size_t i = 0; i < count; ++i)
+        out.push_back(abi::read_prefix<T>(bytes + i * element_size, element_size));
+    return true;
+}
+
 std::unique_ptr<Plugin> PluginRegistry::open_module(const std::string &path, const std::string &expected_name,
                                                     std::string &error)
 {
+    // 1. The file, read without running it: its type, machine, and the
+    //    descriptor's ABI version and size.
+    ElfDescriptor probed;
+    if (!probe_elf_descriptor(path, MGW_PLUGIN_SYMBOL_NAME, probed, error)) {
+        error = path + ": " + error;
+        return nullptr;
+    }
+    if (probed.abi_version != MGW_ABI_VERSION) {
+        error = path + ": plugin ABI version " + std::to_string(probed.abi_version) +
+                ", this mediagw expects version " + std::to_string(MGW_ABI_VERSION) + " (rebuild the plugin)";
+        return nullptr;
+    }
+    if (probed.info_size < abi::info_size_v1) {
+        error = path + ": plugin descriptor is " + std::to_string(probed.info_size) +
+                " bytes, smaller than the ABI " + std::to_string(MGW_ABI_VERSION) + " baseline of " +
+                std::to_string(abi::info_size_v1) + " bytes";
+        return nullptr;
+    }
+    if (probed.symbol_size && probed.info_size > probed.symbol_size) {
+        error = path + ": plugin descriptor claims " + std::to_string(probed.info_size) + " bytes but its symbol has " +
+                std::to_string(probed.symbol_size);
+        return nullptr;
+    }
+
+    // 2. Load it (its constructors run here) and find the same descriptor.
     auto plugin = std::make_unique<Plugin>();
     plugin->path = path;
     plugin->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -219,38 +276,53 @@ std::unique_ptr<Plugin> PluginRegistry::open_module(const std::string &path, con
         error = path + ": cannot load: " + (e ? e : "unknown error");
         return nullptr;
     }
-    auto info = static_cast<const mgw_plugin_info *>(dlsym(plugin->handle, MGW_PLUGIN_SYMBOL_NAME));
-    if (!info) {
+    auto raw = static_cast<const mgw_plugin_info *>(dlsym(plugin->handle, MGW_PLUGIN_SYMBOL_NAME));
+    if (!raw) {
         error = path + ": not a mediagw plugin (no '" MGW_PLUGIN_SYMBOL_NAME "' symbol)";
         return nullptr;
     }
-    // Nothing else of the module is read before these two checks.
-    if (info->abi_version != MGW_ABI_VERSION) {
-        error = path + ": plugin ABI version " + std::to_string(info->abi_version) +
-                ", this mediagw expects version " + std::to_string(MGW_ABI_VERSION) + " (rebuild the plugin)";
+    // The file changed since step 1, or the module rewrote its descriptor
+    // while loading: what was checked is not what runs. (Swapping the file
+    // between the two steps needs write access to a plugin directory, which
+    // is full trust anyway; this catches the accident, not the attacker.)
+    if (raw->abi_version != probed.abi_version || raw->info_size != probed.info_size) {
+        error = path + ": plugin descriptor changed while loading (ABI version " + std::to_string(probed.abi_version) +
+                " -> " + std::to_string(raw->abi_version) + ", size " + std::to_string(probed.info_size) + " -> " +
+                std::to_string(raw->info_size) + ")";
         return nullptr;
     }
-    if (info->info_size < sizeof(mgw_plugin_info)) {
-        error = path + ": plugin descriptor is " + std::to_string(info->info_size) + " bytes, expected at least " +
-                std::to_string(sizeof(mgw_plugin_info));
-        return nullptr;
-    }
-    if (!info->name || !info->version || !info->description || !info->create ||
-        (info->n_properties && !info->properties) || (info->n_ports && !info->ports)) {
+
+    // 3. This host's view of it: only the fields within info_size, arrays
+    //    stepped by the element sizes the module declares.
+    mgw_plugin_info &info = plugin->descriptor;
+    info = abi::read_prefix<mgw_plugin_info>(raw, raw->info_size);
+    const size_t property_size = info.property_size ? info.property_size : abi::property_size_v1;
+    const size_t port_size = info.port_size ? info.port_size : abi::port_size_v1;
+    if (!info.name || !info.version || !info.description || !info.create) {
         error = path + ": plugin descriptor is incomplete (name, version, description, create)";
         return nullptr;
     }
-    if (!expected_name.empty() && expected_name != info->name) {
-        error = path + ": module file name says '" + expected_name + "' but the plugin calls itself '" +
-                info->name + "'";
-        return nullptr;
-    }
     std::string why;
-    if (!check_schema(info, why)) {
-        error = path + ": plugin '" + info->name + "': " + why;
+    if (!copy_specs(info.properties, info.n_properties, property_size, abi::property_size_v1, "property",
+                    plugin->properties, why) ||
+        !copy_specs(info.ports, info.n_ports, port_size, abi::port_size_v1, "port", plugin->ports, why)) {
+        error = path + ": plugin descriptor: " + why;
         return nullptr;
     }
-    plugin->info = info;
+    info.properties = plugin->properties.data();
+    info.ports = plugin->ports.data();
+    info.property_size = sizeof(mgw_property_spec);
+    info.port_size = sizeof(mgw_port_spec);
+    if (!expected_name.empty() && expected_name != info.name) {
+        error = path + ": module file name says '" + expected_name + "' but the plugin calls itself '" + info.name +
+                "'";
+        return nullptr;
+    }
+    if (!check_schema(&info, why)) {
+        error = path + ": plugin '" + info.name + "': " + why;
+        return nullptr;
+    }
+    plugin->info = &info;
     return plugin;
 }
 

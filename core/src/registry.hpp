@@ -2,6 +2,12 @@
 // search order is MEDIAGW_PLUGIN_PATH (colon list), the build tree when the
 // program runs uninstalled, then ${libdir}/mediagw/plugins. For one name the
 // first module found wins; the others are named in a warning.
+//
+// A module is read before it is loaded (elf_probe.hpp): a wrong ABI version,
+// a descriptor smaller than ABI 1's or a file that is not a shared object
+// for this machine is refused without running any of its code. dlopen()
+// runs a module's constructors, so whatever passes that check runs them
+// before the rest of its descriptor (pointers) can be validated.
 #pragma once
 
 #include <mediagw/plugin.h>
@@ -15,12 +21,20 @@ namespace mediagw {
 
 struct Plugin {
     std::string path;
+    // The module's descriptor in this host's layout (see abi.hpp): fields the
+    // module does not know are zero, its arrays point at `properties` and
+    // `ports`, so the rest of the core may index them as usual.
     const mgw_plugin_info *info = nullptr;
     void *handle = nullptr;
 
     Plugin() = default;
     Plugin(const Plugin &) = delete;
+    Plugin &operator=(const Plugin &) = delete;
     ~Plugin();
+
+    mgw_plugin_info descriptor{};
+    std::vector<mgw_property_spec> properties;
+    std::vector<mgw_port_spec> ports;
 
     const mgw_property_spec *property(const std::string &name) const;
     const mgw_port_spec *port(const std::string &name, mgw_port_direction dir) const;

@@ -10,7 +10,11 @@
    and sox measures the RMS scaled by the gain with the frequency unchanged.
 4. A module built for ABI version N+1 (badabi.c, compiled with
    `cc $(pkg-config --cflags mediagw-plugin)`) is refused, naming the file
-   and both versions, while the good plugin is still listed.
+   and both versions, while the good plugin is still listed; its constructor
+   aborts, so this also proves the loader refused it without loading it.
+5. A plugin in plain C (cplugin/cvolume.c: plugin.h only, no C++ at all),
+   built with `cc $(pkg-config --cflags --libs mediagw-plugin)`, is listed
+   and scales a tone in a pipeline; its own refusal reaches the user.
 Skips (77) only when meson, ninja, pkg-config, a C compiler or sox is missing.
 """
 import json
@@ -237,5 +241,41 @@ inputs = { audio = "gain.audio" }
     log(r.stderr)
     check(r.returncode == 2 and bad in r.stderr and f"version {abi + 1}" in r.stderr,
           f"`mediagw inspect badabi` refuses it, exit 2 (got {r.returncode})")
+
+    # --- 5. A plugin in plain C ----------------------------------------------------
+    c_dir = os.path.join(d, "cplugin")
+    os.makedirs(c_dir)
+    c_module = os.path.join(c_dir, "mgw-cvolume.so")
+    run(["cc", "-x", "c", "-std=c11", "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror",
+         "-o", c_module, os.path.join(SDK_DIR, "cplugin", "cvolume.c")] + cflags.split() + libs.split(), env=env)
+    if shutil.which("readelf"):
+        needed = run(["readelf", "-d", c_module]).stdout
+        check("libstdc++" not in needed, "the C plugin does not need libstdc++")
+    cenv = dict(os.environ, MEDIAGW_PLUGIN_PATH=c_dir)
+    r = run([MEDIAGW, "inspect", "cvolume"], env=cenv)
+    log(r.stdout)
+    check(f"file: {c_module}" in r.stdout and re.search(r"factor\s+number, default: 1", r.stdout) is not None,
+          "`mediagw inspect cvolume` shows the C plugin's file and its factor property")
+    cpipeline = os.path.join(d, "cvolume.toml")
+    with open(cpipeline, "w") as f:
+        f.write(open(pipeline).read().replace('plugin = "gain"', 'plugin = "cvolume"')
+                .replace("[node.gain]", "[node.vol]").replace("gain.audio", "vol.audio"))
+    for factor in (1.0, 0.5):
+        wav = os.path.join(d, f"cvolume{factor}.wav")
+        r = run([MEDIAGW, "run", cpipeline, "--set", f"vol.factor={factor}", "--set", f"rec.path={wav}",
+                 "--log-level", "info"], env=cenv, timeout=60, expect=None)
+        log(r.stderr)
+        check(r.returncode == 0, f"tone -> cvolume (x{factor}) -> wav-sink exits 0 (got {r.returncode})")
+        check("[cvolume/vol] cvolume started (plain C plugin)" in r.stderr and "vol/cvolume.started" in r.stderr,
+              "the C plugin logged and emitted through the host api")
+        st = wav_stat(wav)
+        check(rms_close(st["rms"], factor * ref), f"x{factor}: RMS {factor * ref:.4f} wanted, got {st['rms']}")
+        check(st["rough_frequency"] is not None and abs(st["rough_frequency"] - 1000) < 30,
+              f"frequency stays 1000 Hz (got {st['rough_frequency']})")
+    r = run([MEDIAGW, "run", cpipeline, "--set", "vol.factor=11", "--set", f"rec.path={d}/y.wav"],
+            env=cenv, timeout=30, expect=None)
+    log(r.stderr)
+    check(r.returncode == 2 and "factor must be between 0 and 10 (got 11)" in r.stderr,
+          f"the C plugin's own refusal (factor=11) reaches the user, exit 2 (got {r.returncode})")
 
 log("sdk: all checks passed")

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 namespace {
 
@@ -131,10 +133,15 @@ TEST_CASE("a link adapter passes through, then re-plans when the codec changes")
 {
     std::mutex mutex;
     std::vector<std::string> reports;
-    mediagw::LinkAdapter adapter("a.audio->b.audio", MGW_MEDIA_AUDIO, [&](bool error, const std::string &m) {
-        std::lock_guard lock(mutex);
-        reports.push_back((error ? "error: " : "") + m);
-    });
+    std::string create_error;
+    auto made = mediagw::LinkAdapter::create("a.audio->b.audio", MGW_MEDIA_AUDIO,
+                                             [&](bool error, const std::string &m) {
+                                                 std::lock_guard lock(mutex);
+                                                 reports.push_back((error ? "error: " : "") + m);
+                                             },
+                                             create_error);
+    REQUIRE_MESSAGE(made, create_error);
+    mediagw::LinkAdapter &adapter = *made;
     CHECK(adapter.current_plan() == "");
 
     GstElement *pipeline = gst_pipeline_new(nullptr);
@@ -268,4 +275,84 @@ inputs = { audio = "narrow.audio" }
     CHECK(phone2.buffers == 25);
     CHECK(hifi.last_caps().find("rate=(int)48000") != std::string::npos);
     CHECK(phone.last_caps().find("rate=(int)8000") != std::string::npos);
+}
+
+// An adapter between appsrc-free pads: events are sent to its sink pad by
+// hand, as a streaming thread would.
+struct LoneAdapter {
+    std::unique_ptr<mediagw::LinkAdapter> adapter;
+    GstElement *pipeline = gst_pipeline_new(nullptr);
+    GstElement *filter = gst_element_factory_make("capsfilter", nullptr); // raw only: mu-law needs a decoder
+    GstElement *sink = gst_element_factory_make("fakesink", nullptr);
+    std::atomic<bool> eos_in = false; // seen on the adapter's own sink pad
+
+    LoneAdapter()
+    {
+        std::string error;
+        adapter = mediagw::LinkAdapter::create("x.audio->y.audio", MGW_MEDIA_AUDIO, [](bool, const std::string &) {},
+                                               error);
+        REQUIRE_MESSAGE(adapter, error);
+        REQUIRE((filter && sink));
+        GstCaps *raw = gst_caps_from_string("audio/x-raw, format=S16LE, rate=8000, channels=1, layout=interleaved");
+        g_object_set(filter, "caps", raw, nullptr);
+        gst_caps_unref(raw);
+        g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+        gst_bin_add_many(GST_BIN(pipeline), adapter->element(), filter, sink, nullptr);
+        REQUIRE(gst_element_link(filter, sink));
+        GstPad *in = gst_element_get_static_pad(filter, "sink");
+        REQUIRE(gst_pad_link(adapter->src(), in) == GST_PAD_LINK_OK);
+        gst_object_unref(in);
+        gst_pad_add_probe(
+            adapter->sink(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+            [](GstPad *, GstPadProbeInfo *info, gpointer self) {
+                if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS)
+                    static_cast<LoneAdapter *>(self)->eos_in = true;
+                return GST_PAD_PROBE_OK;
+            },
+            this, nullptr);
+        gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    }
+    ~LoneAdapter()
+    {
+        gst_element_set_state(pipeline, GST_STATE_NULL);
+        gst_object_unref(pipeline);
+    }
+    bool sink_got_eos()
+    {
+        GstPad *in = gst_element_get_static_pad(sink, "sink");
+        bool eos = GST_PAD_IS_EOS(in);
+        gst_object_unref(in);
+        return eos;
+    }
+};
+
+TEST_CASE("an idle link drains through its own sink pad")
+{
+    LoneAdapter l;
+    l.adapter->drain_if_idle();
+    CHECK(l.eos_in);
+    CHECK(l.sink_got_eos());
+}
+
+// The drain runs on the main loop while the first caps may arrive on a
+// streaming thread and swap the chain inside (install()): the drain must not
+// read that chain. Many rounds to give the race its chance.
+TEST_CASE("a link's drain and its first re-plan on another thread")
+{
+    for (int round = 0; round < 100; ++round) {
+        LoneAdapter l;
+        std::thread streaming([&] {
+            GstSegment segment;
+            gst_segment_init(&segment, GST_FORMAT_TIME);
+            gst_pad_send_event(l.adapter->sink(), gst_event_new_stream_start("race"));
+            GstCaps *caps = gst_caps_from_string("audio/x-mulaw, rate=8000, channels=1");
+            gst_pad_send_event(l.adapter->sink(), gst_event_new_caps(caps));
+            gst_caps_unref(caps);
+            gst_pad_send_event(l.adapter->sink(), gst_event_new_segment(&segment));
+        });
+        l.adapter->drain_if_idle();
+        streaming.join();
+        const std::string plan = l.adapter->current_plan();
+        CHECK((plan == "" || plan == "passthrough" || plan.find("mulawdec") == 0));
+    }
 }

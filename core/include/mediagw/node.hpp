@@ -69,17 +69,22 @@ inline std::string input_pad_name(std::string_view port) { return "sink_" + std:
 inline std::string output_pad_name(std::string_view port) { return "src_" + std::string(port); }
 
 // Thrown only inside a plugin (e.g. from a constructor); the trampolines turn
-// it into an error string before it could cross into the core.
+// it (and any other exception) into an error before it could cross into the
+// core: an exception unwinding through a C frame is undefined behaviour.
 struct Error : std::exception {
     std::string message;
     explicit Error(std::string m) : message(std::move(m)) {}
     const char *what() const noexcept override { return message.c_str(); }
 };
 
+namespace detail {
+struct Access;
+}
+
 class Node {
 public:
     explicit Node(const mgw_node_init *init)
-        : name_(init->node_name), props_(init->properties), host_(init->host), api_(init->api)
+        : name_(checked(init)->node_name), props_(init->properties), host_(init->host), api_(init->api)
     {
         bin_ = GST_BIN(gst_object_ref_sink(gst_bin_new(init->node_name)));
     }
@@ -158,24 +163,37 @@ protected:
     // stream the peer declined). The relink makes the core's link re-plan
     // its conversion for the new target. Main loop or any thread but the one
     // streaming into this port.
-    void route_input(std::string_view port, GstPad *target)
+    // Returns false (after reporting a failure) when the port does not exist
+    // or its parking sink cannot be made; never throws, so it may be called
+    // from a GStreamer callback.
+    bool route_input(std::string_view port, GstPad *target) noexcept
     {
         GstPad *ghost = input(port);
+        if (!ghost) {
+            fail_c("route_input: no input port", port);
+            return false;
+        }
         const std::string park_name = "park_" + std::string(port);
         GstElement *parked = gst_bin_get_by_name(bin_, park_name.c_str());
         if (!target && !parked) {
             parked = gst_element_factory_make("fakesink", park_name.c_str());
+            if (!parked || !gst_bin_add(bin_, GST_ELEMENT(gst_object_ref(parked)))) {
+                if (parked)
+                    gst_object_unref(gst_object_ref_sink(parked));
+                gst_object_unref(ghost);
+                fail_c("route_input: cannot create or add a fakesink to park input", port);
+                return false;
+            }
             g_object_set(parked, "sync", FALSE, "async", FALSE, nullptr);
-            gst_bin_add(bin_, GST_ELEMENT(gst_object_ref(parked)));
             gst_element_sync_state_with_parent(parked);
         }
         GstPad *park_pad = parked ? gst_element_get_static_pad(parked, "sink") : nullptr;
-        gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), target ? target : park_pad);
+        const bool ok = gst_ghost_pad_set_target(GST_GHOST_PAD(ghost), target ? target : park_pad);
         // The stream already ended (the gateway drains): the fresh fakesink
         // must see that end too, or the drain waits for it.
-        if (!target && park_pad && GST_PAD_IS_EOS(ghost))
+        if (ok && !target && park_pad && GST_PAD_IS_EOS(ghost))
             gst_pad_send_event(park_pad, gst_event_new_eos());
-        if (target && parked) {
+        if (ok && target && parked) {
             // Leaving it in the bin would hold back the pipeline's end of stream.
             gst_element_call_async(
                 parked,
@@ -193,15 +211,31 @@ protected:
         if (parked)
             gst_object_unref(parked);
         gst_object_unref(ghost);
+        if (!ok)
+            fail_c("route_input: cannot point the ghost pad of input at its target", port);
+        return ok;
     }
 
-    // Control plane.
-    void emit(GstStructure *event) { api_->emit(host_, event); }
-    void fail(const std::string &reason) { api_->fail(host_, reason.c_str()); }
-    void stopped() { api_->stopped(host_); }
+    // Control plane. A host older than this header may lack a member
+    // (api->size says): such calls are dropped, a query answers nullptr.
+    void emit(GstStructure *event)
+    {
+        if (MGW_HAS_MEMBER(mgw_host_api, api_, emit) && api_->emit)
+            api_->emit(host_, event);
+        else
+            gst_structure_free(event);
+    }
+    void fail(const std::string &reason) { fail_c(reason.c_str(), {}); }
+    void stopped()
+    {
+        if (MGW_HAS_MEMBER(mgw_host_api, api_, stopped) && api_->stopped)
+            api_->stopped(host_);
+    }
     GstStructure *query_node(const std::string &node, const char *what)
     {
-        return api_->query(host_, node.c_str(), what);
+        if (MGW_HAS_MEMBER(mgw_host_api, api_, query) && api_->query)
+            return api_->query(host_, node.c_str(), what);
+        return nullptr;
     }
 
     void log(mgw_log_level level, const char *fmt, ...) const __attribute__((format(printf, 3, 4)))
@@ -210,16 +244,46 @@ protected:
         va_start(ap, fmt);
         char *msg = g_strdup_vprintf(fmt, ap);
         va_end(ap);
-        api_->log(host_, level, msg);
+        if (MGW_HAS_MEMBER(mgw_host_api, api_, log) && api_->log)
+            api_->log(host_, level, msg);
         g_free(msg);
     }
 
 private:
+    friend struct detail::Access;
+
+    static const mgw_node_init *checked(const mgw_node_init *init)
+    {
+        if (!MGW_HAS_MEMBER(mgw_node_init, init, api) || !init->api || !init->node_name)
+            throw Error("the host's node init structure is incomplete (size " +
+                        std::to_string(init ? init->size : 0) + ")");
+        return init;
+    }
+
+    // `reason` and an optional detail ("reason 'detail'"), without C++
+    // allocation that could throw: callable from noexcept paths.
+    void fail_c(const char *reason, std::string_view detail) const noexcept
+    {
+        char *msg = detail.empty() ? g_strdup(reason)
+                                   : g_strdup_printf("%s '%.*s'", reason, (int)detail.size(), detail.data());
+        if (MGW_HAS_MEMBER(mgw_host_api, api_, fail) && api_->fail)
+            api_->fail(host_, msg);
+        g_free(msg);
+    }
+
+    // Throws Error (a constructor's failure is reported by create()).
     GstPad *add_ghost(const std::string &name, GstPadDirection dir)
     {
+        if (GstPad *dup = gst_element_get_static_pad(GST_ELEMENT(bin_), name.c_str())) {
+            gst_object_unref(dup);
+            throw Error("node '" + name_ + "': pad '" + name + "' added twice");
+        }
         GstPad *pad = gst_ghost_pad_new_no_target(name.c_str(), dir);
+        if (!pad)
+            throw Error("node '" + name_ + "': cannot create ghost pad '" + name + "'");
         gst_pad_set_active(pad, TRUE);
-        gst_element_add_pad(GST_ELEMENT(bin_), pad);
+        if (!gst_element_add_pad(GST_ELEMENT(bin_), pad))
+            throw Error("node '" + name_ + "': cannot add pad '" + name + "' to its bin");
         return pad;
     }
 
@@ -238,56 +302,105 @@ struct Handle {
 
 inline Node *self(mgw_node *n) { return reinterpret_cast<Handle *>(n)->node; }
 
-inline GstElement *element(mgw_node *n) { return GST_ELEMENT(self(n)->bin()); }
-
-inline gboolean start(mgw_node *n, char **error)
-{
-    std::string err;
-    bool ok = false;
-    try {
-        ok = self(n)->start(err);
-    } catch (const std::exception &e) {
-        err = e.what();
+// What the trampolines need of a Node beyond its public face.
+struct Access {
+    // An exception escaped `op`: report it as the node's failure.
+    static void threw(mgw_node *n, const char *op, const char *what) noexcept
+    {
+        char *msg = g_strdup_printf("%s threw: %s", op, what);
+        self(n)->fail_c(msg, {});
+        g_free(msg);
     }
-    if (!ok)
-        *error = g_strdup(err.empty() ? "start failed" : err.c_str());
-    return ok;
-}
+    static void stopped(mgw_node *n) noexcept
+    {
+        try {
+            self(n)->stopped();
+        } catch (...) {
+        }
+    }
+};
 
-inline void stop(mgw_node *n) { self(n)->stop(); }
-
-inline void event(mgw_node *n, const char *source, const GstStructure *ev)
+// Runs `f` for the C entry point `op`; whatever it throws becomes a failure
+// reported through the host api and `fallback` is returned. Every ops
+// trampoline goes through here: no exception leaves a C entry point.
+template <typename R, typename F> R guarded(mgw_node *n, const char *op, R fallback, F &&f) noexcept
 {
-    self(n)->on_event(source, ev);
+    try {
+        return f();
+    } catch (const std::exception &e) {
+        Access::threw(n, op, e.what());
+    } catch (...) {
+        Access::threw(n, op, "an exception that is not a std::exception");
+    }
+    return fallback;
 }
 
-inline GstStructure *query(mgw_node *n, const char *what) { return self(n)->query(what); }
+inline GstElement *element(mgw_node *n) noexcept
+{
+    return guarded<GstElement *>(n, "element", nullptr, [&] { return GST_ELEMENT(self(n)->bin()); });
+}
 
-inline void destroy(mgw_node *n)
+inline gboolean start(mgw_node *n, char **error) noexcept
+{
+    try {
+        std::string err;
+        if (self(n)->start(err))
+            return TRUE;
+        *error = g_strdup(err.empty() ? "start failed" : err.c_str());
+    } catch (const std::exception &e) {
+        *error = g_strdup_printf("start threw: %s", e.what());
+    } catch (...) {
+        *error = g_strdup("start threw an exception that is not a std::exception");
+    }
+    return FALSE;
+}
+
+inline void stop(mgw_node *n) noexcept
+{
+    // A node whose stop threw cannot finish its drain: say it stopped, so
+    // that the gateway does not wait for its drain timeout.
+    if (!guarded(n, "stop", false, [&] {
+            self(n)->stop();
+            return true;
+        }))
+        Access::stopped(n);
+}
+
+inline void event(mgw_node *n, const char *source, const GstStructure *ev) noexcept
+{
+    guarded(n, "event", false, [&] {
+        self(n)->on_event(source ? source : "", ev);
+        return true;
+    });
+}
+
+inline GstStructure *query(mgw_node *n, const char *what) noexcept
+{
+    return guarded<GstStructure *>(n, "query", nullptr, [&] { return self(n)->query(what ? what : ""); });
+}
+
+inline void destroy(mgw_node *n) noexcept
 {
     auto h = reinterpret_cast<Handle *>(n);
-    delete h->node;
+    delete h->node; // destructors are noexcept: one that throws terminates by the language's rules
     delete h;
 }
 
 inline const mgw_node_ops ops = {sizeof(mgw_node_ops), element, start, stop, event, query, destroy};
 
-template <typename T> mgw_node *create(const mgw_node_init *init, char **error)
+template <typename T> mgw_node *create(const mgw_node_init *init, char **error) noexcept
 {
+    Handle *h = nullptr;
     try {
-        auto h = new Handle{{&ops}, nullptr};
-        try {
-            h->node = new T(init);
-        } catch (...) {
-            delete h;
-            throw;
-        }
+        h = new Handle{{&ops}, nullptr};
+        h->node = new T(init);
         return &h->base;
     } catch (const std::exception &e) {
         *error = g_strdup(e.what());
     } catch (...) {
-        *error = g_strdup("unknown error");
+        *error = g_strdup("the node's constructor threw an exception that is not a std::exception");
     }
+    delete h;
     return nullptr;
 }
 } // namespace detail
@@ -297,12 +410,20 @@ constexpr size_t count(std::nullptr_t) { return 0; }
 
 } // namespace mediagw
 
+// The loader reads the descriptor's header from the file before loading
+// the module: it must be a constant, never initialised at run time.
+#if defined(__cpp_constinit)
+#define MGW_CONSTINIT constinit
+#else
+#define MGW_CONSTINIT
+#endif
+
 // One line per plugin module. PROPS and PORTS are arrays of mgw_property_spec
 // and mgw_port_spec (see mediagw::prop / mediagw::port), or nullptr.
 #define MEDIAGW_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, PROPS, PORTS)               \
-    extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                                  \
+    extern "C" MGW_EXPORT MGW_CONSTINIT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                    \
         MGW_ABI_VERSION,      sizeof(mgw_plugin_info),      NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, \
         PROPS,                mediagw::count(PROPS),        PORTS, mediagw::count(PORTS),               \
-        mediagw::detail::create<CLASS>}
+        mediagw::detail::create<CLASS>, sizeof(mgw_property_spec), sizeof(mgw_port_spec)}
 
 // A plugin without ports or properties passes nullptr for PROPS or PORTS.

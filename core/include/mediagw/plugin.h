@@ -1,10 +1,32 @@
 /* mediagw plugin ABI (C).
  *
  * A plugin is a shared module exporting one data symbol, MGW_PLUGIN_SYMBOL, of
- * type mgw_plugin_info. The loader reads `abi_version` and `info_size` before
- * touching anything else in the module and refuses a mismatch. Structures are
- * only ever extended by appending fields; `info_size` / `size` tell which
- * fields a module or host knows about.
+ * type mgw_plugin_info.
+ *
+ * Loading. dlopen() runs a module's constructors (and its dependencies')
+ * before the loader could look at anything, so the loader first reads the
+ * file itself, without running it: it must be a 64-bit ELF shared object for
+ * this machine whose dynamic symbol table defines MGW_PLUGIN_SYMBOL in a
+ * section with file contents; `abi_version` and `info_size` (plain data, no
+ * relocation touches them) are read from the file and a mismatch is refused
+ * there. Only then is the module dlopen()ed and the rest of the descriptor
+ * (pointers, filled by relocations) checked. So: a module whose ABI version
+ * is wrong never runs, but a module that passes this check runs its
+ * constructors before its schema is validated - keep constructors trivial.
+ * The descriptor must be constant data (statically initialised, as
+ * MEDIAGW_PLUGIN and a C initialiser make it): it is read from the file.
+ *
+ * Evolution (PipeWire's rule): structures only ever grow by appending fields,
+ * and each says how much of itself its builder knew:
+ *  - mgw_plugin_info.info_size: the host accepts any size that covers the
+ *    ABI-1 fields (up to `create`) and reads only fields within info_size;
+ *  - the property and port arrays step by `property_size` / `port_size`
+ *    (appended fields; absent, they mean the ABI-1 element sizes);
+ *  - mgw_node_ops.size: the host treats ops beyond it as NULL;
+ *  - mgw_host_api.size and mgw_node_init.size: check them (MGW_HAS_MEMBER)
+ *    before using a member, the host may be older than your header.
+ * MGW_ABI_VERSION changes only when a field changes meaning or moves.
+ * No C++ exception may leave any function called through this ABI.
  *
  * Media travels as GStreamer pads and caps; control travels as GstStructure
  * events. Nothing in this ABI crosses a module boundary as a C++ type.
@@ -23,6 +45,11 @@ extern "C" {
 #define MGW_ABI_VERSION 1u
 #define MGW_PLUGIN_SYMBOL mediagw_plugin_info
 #define MGW_PLUGIN_SYMBOL_NAME "mediagw_plugin_info"
+
+/* Does `ptr`, a structure of `type` starting with `uint32_t size` (host api,
+ * node init, node ops), include `member`? False for a NULL pointer. */
+#define MGW_HAS_MEMBER(type, ptr, member) \
+    ((ptr) != NULL && (size_t)(ptr)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 #if defined(__GNUC__)
 #define MGW_EXPORT __attribute__((visibility("default")))
@@ -85,7 +112,7 @@ typedef enum mgw_log_level {
 /* Services the core offers a node. Every function may be called from any
  * thread; `emit`, `fail` and `stopped` are marshalled to the main loop. */
 typedef struct mgw_host_api {
-    uint32_t size;
+    uint32_t size; /* sizeof(mgw_host_api) of the host: check with MGW_HAS_MEMBER */
     /* Publish a control event; the structure's name is the event name
      * ("call.established"). Takes ownership. */
     void (*emit)(mgw_host *host, GstStructure *event);
@@ -102,7 +129,7 @@ typedef struct mgw_host_api {
 } mgw_host_api;
 
 typedef struct mgw_node_init {
-    uint32_t size;
+    uint32_t size; /* sizeof(mgw_node_init) of the host: check with MGW_HAS_MEMBER */
     const char *node_name;
     /* Validated properties, every declared one present when it has a value
      * or default; types as listed in mgw_prop_type. Owned by the core. */
@@ -113,7 +140,7 @@ typedef struct mgw_node_init {
 
 /* Called by the core on the main loop. */
 typedef struct mgw_node_ops {
-    uint32_t size;
+    uint32_t size; /* sizeof(mgw_node_ops) of the module; ops beyond it count as NULL */
     /* The node's bin with its port ghost pads; the core adds it to the pipeline. */
     GstElement *(*element)(mgw_node *node);
     /* Start working (at once, or on the node's start_on event). Return FALSE
@@ -147,6 +174,11 @@ typedef struct mgw_plugin_info {
     size_t n_ports;
     /* NULL with *error set (g_malloc'd) on failure. */
     mgw_node *(*create)(const mgw_node_init *init, char **error);
+    /* --- end of the ABI-1 baseline; appended fields below --- */
+    /* sizeof(mgw_property_spec) / sizeof(mgw_port_spec) the module was built
+     * with: the host steps through the arrays by these. */
+    uint32_t property_size;
+    uint32_t port_size;
 } mgw_plugin_info;
 
 #ifdef __cplusplus
