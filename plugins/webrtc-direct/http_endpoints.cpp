@@ -66,6 +66,31 @@ HttpEndpoints::HttpEndpoints(Handlers handlers, std::string token)
     : handlers_(std::move(handlers)), token_(std::move(token))
 {
     server_ = soup_server_new("server-header", "mediagw", nullptr);
+    g_signal_connect(server_, "request-started", G_CALLBACK(&HttpEndpoints::request_started), this);
+    // One request per connection, whoever answered it: after a response
+    // libsoup writes itself (400 for a request it cannot parse) libsoup 3.2
+    // keeps the connection, and never frees it once the client has closed
+    // (CLOSE-WAIT, then a closed socket: a descriptor each, for ever). A
+    // connection libsoup has not closed a second after its response is
+    // closed here (the ones we answer, with Connection: close, are gone by then).
+    auto end_connection = +[](SoupServer *, SoupServerMessage *msg, gpointer) {
+        GSocket *socket = soup_server_message_get_socket(msg);
+        if (!socket)
+            return;
+        g_timeout_add_seconds_full(
+            G_PRIORITY_DEFAULT, 1,
+            [](gpointer s) {
+                auto *sock = static_cast<GSocket *>(s);
+                if (!g_socket_is_closed(sock)) {
+                    g_socket_shutdown(sock, TRUE, TRUE, nullptr);
+                    g_socket_close(sock, nullptr);
+                }
+                return G_SOURCE_REMOVE;
+            },
+            g_object_ref(socket), g_object_unref);
+    };
+    g_signal_connect(server_, "request-finished", G_CALLBACK(end_connection), nullptr);
+    g_signal_connect(server_, "request-aborted", G_CALLBACK(end_connection), nullptr);
     soup_server_add_early_handler(server_, nullptr, &HttpEndpoints::early, this, nullptr);
     soup_server_add_handler(server_, nullptr, &HttpEndpoints::handle, this, nullptr);
 }
@@ -143,7 +168,49 @@ void refuse_body(SoupServerMessage *msg, BodyCount &count)
     respond(msg, HttpEndpoints::too_large());
 }
 
+// A request's deadline: the timer, while it runs, and the message it cuts.
+struct ReadDeadline {
+    SoupServerMessage *msg;
+    guint timer = 0;
+};
+
+void stop_deadline(ReadDeadline *d)
+{
+    if (d->timer)
+        g_source_remove(d->timer);
+    d->timer = 0;
+}
+
 } // namespace
+
+// A connection's request (libsoup starts one as the connection opens, and
+// again after each response) must be read whole within kRequestReadSeconds:
+// a client that sends nothing, or a byte now and then, would otherwise hold
+// its connection and file descriptor for ever (libsoup has no such timeout).
+void HttpEndpoints::request_started(SoupServer *, SoupServerMessage *msg, gpointer self)
+{
+    guarded(static_cast<HttpEndpoints *>(self)->handlers_.fail, "HTTP request start", [&] {
+        auto *d = new ReadDeadline{msg};
+        d->timer = g_timeout_add_seconds(kRequestReadSeconds,
+                                         [](gpointer p) {
+                                             auto *dl = static_cast<ReadDeadline *>(p);
+                                             dl->timer = 0;
+                                             cut_connection(dl->msg);
+                                             return G_SOURCE_REMOVE;
+                                         },
+                                         d);
+        auto stop = +[](SoupServerMessage *, gpointer p) { stop_deadline(static_cast<ReadDeadline *>(p)); };
+        g_signal_connect(msg, "got-body", G_CALLBACK(stop), d);
+        g_signal_connect(msg, "finished", G_CALLBACK(stop), d);
+        g_object_weak_ref(
+            G_OBJECT(msg),
+            [](gpointer p, GObject *) {
+                stop_deadline(static_cast<ReadDeadline *>(p));
+                delete static_cast<ReadDeadline *>(p);
+            },
+            d);
+    });
+}
 
 // Every request: refused from its headers when Content-Length is over the
 // bound; any body (chunked has no length to judge by) counted as it comes.

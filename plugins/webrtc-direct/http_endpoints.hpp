@@ -41,6 +41,7 @@ public:
     };
 
     static constexpr size_t kMaxBody = 64 * 1024; // an SDP offer is a few kB
+    static constexpr guint kRequestReadSeconds = 10; // from connection (or last response) to the whole request
     static HttpResponse too_large();
 
     // `token`: when not empty, WHIP/WHEP requests and /status need
@@ -56,6 +57,7 @@ public:
 
 private:
     static void handle(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer self);
+    static void request_started(SoupServer *server, SoupServerMessage *msg, gpointer self);
     static void early(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer self);
     bool authorized(SoupServerMessage *msg) const;
     void route(SoupServerMessage *msg, const std::string &method, const std::string &path, GHashTable *query);

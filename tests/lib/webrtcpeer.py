@@ -29,6 +29,7 @@ Exit status: 0 connected (and the expected tone heard), 1 otherwise.
 import argparse
 import array
 import json
+import os
 import math
 import signal
 import sys
@@ -72,6 +73,12 @@ RECVONLY = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
 
 class PeerError(RuntimeError):
     pass
+
+
+def _auth():
+    """The bearer token of WHIP_TOKEN (environment), for a served room that has one."""
+    token = os.environ.get("WHIP_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def _promise_reply(emit, *args):
@@ -410,7 +417,7 @@ class _HttpPeer(Peer):
         deadline = time.monotonic() + self.retry_s
         while True:
             req = urllib.request.Request(self.url, data=offer.encode(), method="POST",
-                                         headers={"Content-Type": "application/sdp"})
+                                         headers={"Content-Type": "application/sdp", **_auth()})
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as r:
                     if r.status != 201:
@@ -437,7 +444,8 @@ class _HttpPeer(Peer):
         """DELETE the session (best effort), then tear down."""
         if self.location and self.location != self.url:
             try:
-                urllib.request.urlopen(urllib.request.Request(self.location, method="DELETE"), timeout=3).close()
+                urllib.request.urlopen(urllib.request.Request(self.location, method="DELETE", headers=_auth()),
+                                       timeout=3).close()
             except (urllib.error.URLError, OSError):
                 pass
             self.location = None
