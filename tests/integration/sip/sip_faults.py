@@ -307,6 +307,7 @@ class Link:
 
 
 def link(procs, wd, strict):
+    mgwtest.require_tools("ip")
     check = mgwtest.check
     with Link() as net:
         gw_port = 5060   # the namespace is ours: every port is free
