@@ -15,13 +15,16 @@ import mgwtest
 SECRET = "mediagw-test-secret"
 
 
-def start_coturn(procs, wd, listen_ip="127.0.0.1", secret=SECRET, name="coturn", prefix=()):
+def start_coturn(procs, wd, listen_ip="127.0.0.1", secret=SECRET, name="coturn", prefix=(), port=None, relay=None):
     """coturn on a free port of `listen_ip`, relaying from the same address on
     the four ports free_port reserved; `prefix` runs it elsewhere (another
     network namespace, where `listen_ip` lives and its ports are free).
-    Returns (process, port); the relay ports are p.relay_ports (a range)."""
+    `port` and `relay` (the first relay port) restart one on the ports an
+    earlier one had. Returns (process, port); the relay ports are
+    p.relay_ports (a range)."""
     host = "127.0.0.1" if prefix else listen_ip   # free_port checks ports here, in our namespace
-    port, relay = mgwtest.free_port(host=host), mgwtest.free_port(host=host)
+    port = port or mgwtest.free_port(host=host)
+    relay = relay or mgwtest.free_port(host=host)
     p = procs.start(name, list(prefix) + [
         "turnserver", "-n", "-v", f"--listening-ip={listen_ip}", f"--listening-port={port}", f"--relay-ip={listen_ip}",
         f"--min-port={relay}", f"--max-port={relay + 3}", "--use-auth-secret", f"--static-auth-secret={secret}",

@@ -3,10 +3,12 @@ here can play: RTP from another port than the SDP says, RTCP feedback made
 by hand, in-dialog requests from the gateway received and checked.
 All sockets are non-blocking.
 
-- udp(port), rtp_pair(): sockets; parse(msg), reply_200(): SIP messages.
-- invite(sip, gw_port, media, user): INVITE with the given m= lines, ACK of
-  the 200; returns (the answer's SDP, the dialog). send_invite(): the same,
-  returning whatever final response came (a refusal too).
+- udp(port, host), rtp_pair(): sockets; parse(msg), reply_200(): SIP messages.
+- invite(sip, gw_port, media, user, gw_host): INVITE with the given m= lines,
+  ACK of the 200; returns (the answer's SDP, the dialog). send_invite(): the
+  same, returning whatever final response came (a refusal too). The caller's
+  own address (Via, Contact, SDP) is its socket's; gw_host is the gateway's
+  (127.0.0.1 unless it runs in a network namespace of the test).
 - request(sip, dialog, method, cseq, ...): an in-dialog request.
 - reinvite(sip, dialog, media, cseq): a re-INVITE, its 200 ACKed; the answer.
 - bye(sip, dialog, cseq): BYE; returns the response's status, answering the
@@ -32,9 +34,9 @@ import mgwtest
 COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "c": "content-type", "l": "content-length"}
 
 
-def udp(port=0):
+def udp(port=0, host="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
+    s.bind((host, port))
     s.setblocking(False)
     return s
 
@@ -78,32 +80,33 @@ def reply_200(sip, msg, addr):
 
 
 def _head(method, d, cseq, to, extra="", branch=None):
-    lport = d["lport"]
+    lport, host, gw_host = d["lport"], d.get("host", "127.0.0.1"), d.get("gw_host", "127.0.0.1")
     branch = branch or "z9hG4bK" + uuid.uuid4().hex[:10]
-    return (f"{method} sip:echo@127.0.0.1:{d['gw_port']} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch={branch};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:{d['user']}@127.0.0.1:{lport}>;tag={d['tag']}\r\nTo: {to}\r\n"
+    return (f"{method} sip:echo@{gw_host}:{d['gw_port']} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {host}:{lport};branch={branch};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:{d['user']}@{host}:{lport}>;tag={d['tag']}\r\nTo: {to}\r\n"
             f"Call-ID: {d['call_id']}\r\nCSeq: {cseq} {method}\r\n{extra}")
 
 
 def request(sip, d, method, cseq, content_type=None, body=""):
     extra = f"Content-Type: {content_type}\r\n" if content_type else ""
     msg = _head(method, d, cseq, d["to"], extra) + f"Content-Length: {len(body)}\r\n\r\n" + body
-    sip.sendto(msg.encode(), ("127.0.0.1", d["gw_port"]))
+    sip.sendto(msg.encode(), (d.get("gw_host", "127.0.0.1"), d["gw_port"]))
 
 
-def send_invite(sip, gw_port, media, user="caller", timeout=10):
+def send_invite(sip, gw_port, media, user="caller", timeout=10, gw_host="127.0.0.1"):
     """INVITE offering the m= lines `media` (CRLF-terminated); the final
     response, ACKed, as (status, headers, body, dialog), or (None, {}, "",
     dialog) when none came within `timeout` s."""
+    host = sip.getsockname()[0]
     d = {"call_id": uuid.uuid4().hex, "tag": uuid.uuid4().hex[:8], "lport": sip.getsockname()[1],
-         "gw_port": gw_port, "user": user}
-    sdp = f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n{media}"
-    contact = f"Contact: <sip:{user}@127.0.0.1:{d['lport']}>\r\nContent-Type: application/sdp\r\n"
+         "gw_port": gw_port, "user": user, "host": host, "gw_host": gw_host}
+    sdp = f"v=0\r\no=- 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\n{media}"
+    contact = f"Contact: <sip:{user}@{host}:{d['lport']}>\r\nContent-Type: application/sdp\r\n"
     branch = "z9hG4bK" + uuid.uuid4().hex[:10]
-    msg = (_head("INVITE", d, 1, f"<sip:echo@127.0.0.1:{gw_port}>", contact, branch) +
+    msg = (_head("INVITE", d, 1, f"<sip:echo@{gw_host}:{gw_port}>", contact, branch) +
            f"Content-Length: {len(sdp)}\r\n\r\n{sdp}")
-    sip.sendto(msg.encode(), ("127.0.0.1", gw_port))
+    sip.sendto(msg.encode(), (gw_host, gw_port))
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -120,15 +123,15 @@ def send_invite(sip, gw_port, media, user="caller", timeout=10):
             request(sip, d, "ACK", 1)
         else:  # the ACK of a refusal belongs to the INVITE's transaction
             ack = _head("ACK", d, 1, d["to"], "", branch) + "Content-Length: 0\r\n\r\n"
-            sip.sendto(ack.encode(), ("127.0.0.1", gw_port))
+            sip.sendto(ack.encode(), (gw_host, gw_port))
         return status, h, body, d
     return None, {}, "", d
 
 
-def invite(sip, gw_port, media, user="caller"):
+def invite(sip, gw_port, media, user="caller", gw_host="127.0.0.1"):
     """INVITE offering the m= lines `media` (CRLF-terminated), ACK of the 200.
     Returns (the answer's SDP, the dialog); fails the test on a refusal."""
-    status, h, body, d = send_invite(sip, gw_port, media, user)
+    status, h, body, d = send_invite(sip, gw_port, media, user, gw_host=gw_host)
     if status is None:
         mgwtest.fail("no 200 to the INVITE within 10 s")
     if status >= 300:
