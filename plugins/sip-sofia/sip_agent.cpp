@@ -620,23 +620,30 @@ void SipAgent::call_state(nua_handle_t *nh, int status, const void *tags_ptr)
         if (cb_.established)
             cb_.established();
     } else if (state == nua_callstate_terminated) {
-        std::string reason = end_reason_.empty() ? "error " + std::to_string(status) : end_reason_;
-        if (answer_timer_) {
-            g_source_remove(answer_timer_);
-            answer_timer_ = 0;
-        }
         nua_handle_destroy(nh);
-        if (pending_ == nh)
-            pending_ = nullptr;
-        call_ = nullptr;
-        outbound_ = false;
-        awaiting_answer_ = false;
-        established_ = false;
-        if (cb_.ended)
-            cb_.ended(reason);
+        call_over(end_reason_.empty() ? "error " + std::to_string(status) : end_reason_);
         if (stopping_)
             drain();
     }
+}
+
+// The call is over for the gateway: the slot is free for the next one and
+// the owner is told. A BYE of ours may still be on its way (its handle is
+// freed at its terminated state, as any handle that is not the call's).
+void SipAgent::call_over(const std::string &reason)
+{
+    if (answer_timer_) {
+        g_source_remove(answer_timer_);
+        answer_timer_ = 0;
+    }
+    if (pending_ == call_)
+        pending_ = nullptr;
+    call_ = nullptr;
+    outbound_ = false;
+    awaiting_answer_ = false;
+    established_ = false;
+    if (cb_.ended)
+        cb_.ended(reason);
 }
 
 void SipAgent::hangup(const std::string &reason)
@@ -656,8 +663,12 @@ void SipAgent::hangup(const std::string &reason)
     } else if (outbound_ && !established_) {
         nua_cancel(call_, TAG_END());
     } else {
+        // Ended once our BYE leaves: a peer that is gone (the usual reason
+        // for an rtp-timeout) would otherwise hold this one-call gateway
+        // until the BYE times out (Timer F, 32 s).
         const std::string header = reason_header(reason);
         nua_bye(call_, SIPTAG_REASON_STR(header.c_str()), TAG_END());
+        call_over(end_reason_);
     }
 }
 
@@ -712,8 +723,10 @@ void SipAgent::drain()
         drain_step_ = Drain::Bye;
         if (call_) {
             hangup("shutdown");
-            arm_drain_timer(1000);
-            return;
+            if (call_) { // a CANCEL or a refusal still being answered
+                arm_drain_timer(1000);
+                return;
+            }
         }
     }
     if (drain_step_ == Drain::Bye) {

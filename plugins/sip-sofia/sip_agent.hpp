@@ -119,6 +119,7 @@ private:
     void registered(int event, int status, const char *phrase, nua_handle_s *nh, const sip_s *sip);
     bool authenticate(nua_handle_s *nh, const sip_s *sip, int &tries);
     void call_state(nua_handle_s *nh, int status, const void *tags);
+    void call_over(const std::string &reason);
     void drain();
     void arm_drain_timer(guint ms);
     void finish_shutdown();

@@ -371,7 +371,12 @@ gboolean JanusApi::keepalive(gpointer self)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "janus");
         json_builder_add_string_value(b, "keepalive");
-        api->request(api->session_id_, 0, b, [](JsonObject *, auto &) {});
+        // A Janus that does not answer its keepalive (5 s) is gone or hung:
+        // waiting for the long-poll to fail takes up to 3 x 45 s.
+        api->request(api->session_id_, 0, b, [api](JsonObject *, const std::string &error) {
+            if (!error.empty())
+                api->on_lost_("Janus did not answer a keepalive: " + error);
+        });
     });
     return G_SOURCE_CONTINUE;
 }
