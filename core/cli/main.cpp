@@ -200,8 +200,9 @@ int main(int argc, char **argv)
             std::fputs(usage_text, stdout);
             return exit_ok;
         } else if (a == "--version") {
-            std::printf("mediagw %s (plugin ABI %u, GStreamer %s)\n", MEDIAGW_VERSION, MGW_ABI_VERSION,
-                        gst_version_string());
+            gchar *gst = gst_version_string(); // "GStreamer 1.22.0", ours to free (LeakSanitizer)
+            std::printf("mediagw %s (plugin ABI %u, %s)\n", MEDIAGW_VERSION, MGW_ABI_VERSION, gst);
+            g_free(gst);
             return exit_ok;
         } else if (a == "-v" || a == "--verbose") {
             set_log_level(MGW_LOG_DEBUG);
