@@ -4,14 +4,17 @@ in count, and stops by itself.
 
 - usage(pid): (threads, open fds, RSS kB) of a process.
 - udp_ports(pid): the local UDP ports of a process's sockets (RTP, RTCP,
-  ICE/DTLS, SIP...), read from /proc.
+  ICE/DTLS, SIP...), read from /proc; socket_inodes(pid): its sockets.
+- blast(pid, n): garbage() to every one of those ports.
 - garbage(n, seed): n datagrams: random bytes, truncated/flipped RTP and
   RTCP, STUN-looking, DTLS-looking records (content types 20-23).
 - mutated_sip(template, n, seed): n corruptions of a SIP message.
 """
 import os
 import random
+import socket
 import struct
+import time
 
 
 def usage(pid):
@@ -24,7 +27,8 @@ def describe(u):
     return f"{u[0]} threads, {u[1]} fds, RSS {u[2] // 1024} MB"
 
 
-def udp_ports(pid):
+def socket_inodes(pid):
+    """The inode numbers of a process's open sockets (as /proc/net/* lists them)."""
     inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -33,6 +37,11 @@ def udp_ports(pid):
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
+    return inodes
+
+
+def udp_ports(pid):
+    inodes = socket_inodes(pid)
     ports = set()
     for table in ("/proc/net/udp", "/proc/net/udp6"):
         try:
@@ -45,6 +54,22 @@ def udp_ports(pid):
         except FileNotFoundError:
             pass
     return sorted(ports)
+
+
+def blast(pid, n, seed=1, source="127.0.0.1"):
+    """n garbage datagrams from `source`, spread over every UDP port of the
+    process, paced (100 per 10 ms); returns the ports."""
+    ports = udp_ports(pid)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((source, 0))
+        for i, d in enumerate(garbage(n, seed)):
+            s.sendto(d, ("127.0.0.1", ports[i % len(ports)]))
+            if i % 100 == 0:
+                time.sleep(0.01)
+    finally:
+        s.close()
+    return ports
 
 
 def garbage(n, seed=1):

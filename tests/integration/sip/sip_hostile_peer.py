@@ -111,23 +111,10 @@ def slow_clients(port, n_half, n_idle):
     return socks
 
 
-def port_blast(pid, n):
-    ports = hostile.udp_ports(pid)
-    s = attacker_udp()
-    try:
-        for i, d in enumerate(hostile.garbage(n)):
-            s.sendto(d, ("127.0.0.1", ports[i % len(ports)]))
-            if i % 100 == 0:
-                time.sleep(0.01)
-    finally:
-        s.close()
-    return ports
-
-
 def connections_from_attacker(pid, established_only=False):
     """TCP sockets the gateway holds whose peer is the attacker address (all,
     or only those still open both ways: not yet shut down by the gateway)."""
-    inodes = {link[8:-1] for link in _socket_links(pid)}
+    inodes = hostile.socket_inodes(pid)
     n = 0
     with open("/proc/net/tcp") as f:
         next(f)
@@ -136,19 +123,6 @@ def connections_from_attacker(pid, established_only=False):
             if cols[9] in inodes and cols[2].startswith("0200007F"):  # 127.0.0.2, little-endian hex
                 n += not established_only or cols[3] == "01"
     return n
-
-
-def _socket_links(pid):
-    import os
-    out = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            t = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if t.startswith("socket:["):
-            out.append(t)
-    return out
 
 
 def echo_call(port, seconds, during=None):
@@ -191,7 +165,7 @@ def main():
             slow.extend(slow_clients(port, 100, 50))
             sip_flood(port, answers)
             tcp_flood(port)
-            blasted.extend(port_blast(gw.pid, 3000))
+            blasted.extend(hostile.blast(gw.pid, 3000, source=ATTACKER))
 
         blasted = []
         echoed = echo_call(port, 8.0, attacks)

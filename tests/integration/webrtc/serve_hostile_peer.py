@@ -84,19 +84,6 @@ def slow_clients(port, n):
     return socks
 
 
-def udp_garbage(pid, n):
-    ports = hostile.udp_ports(pid)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        for i, d in enumerate(hostile.garbage(n, seed=9)):
-            s.sendto(d, ("127.0.0.1", ports[i % len(ports)]))
-            if i % 100 == 0:
-                time.sleep(0.01)
-    finally:
-        s.close()
-    return ports
-
-
 def established(pid, port):
     """TCP connections to `port` the gateway holds open both ways."""
     out = subprocess.run(["ss", "-tnp", "state", "established", "src", f"127.0.0.1:{port}"],
@@ -139,7 +126,7 @@ def main():
         statuses, slow, ports = {}, [], []
         workers = [threading.Thread(target=http_flood, args=(port, statuses)),
                    threading.Thread(target=lambda: slow.extend(slow_clients(port, 100))),
-                   threading.Thread(target=lambda: ports.extend(udp_garbage(gw.pid, 4000)))]
+                   threading.Thread(target=lambda: ports.extend(hostile.blast(gw.pid, 4000, seed=9)))]
         for w in workers:
             w.start()
         for w in workers:
