@@ -2,6 +2,7 @@
 
 #include <mediagw/plugin.h>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -14,7 +15,6 @@
 #include <sofia-sip/url.h>
 
 #include <cstring>
-#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 
 #include "sdp_checks.hpp"
