@@ -25,6 +25,7 @@ import struct
 import sys
 import time
 
+import hostile
 import mgwtest
 import sigtest
 from rawcaller import invite, udp
@@ -67,13 +68,6 @@ def stream(senders, gw_rtp, seconds, receivers):
 
 def has(payloads, byte):
     return sum(1 for p in payloads if p.count(byte) > len(p) // 2)
-
-
-def usage(pid):
-    """(threads, RSS in kB) of a process."""
-    with open(f"/proc/{pid}/status") as f:
-        fields = dict(line.split(":", 1) for line in f if ":" in line)
-    return int(fields["Threads"]), int(fields["VmRSS"].split()[0])
 
 
 def call(procs, policy):
@@ -124,7 +118,7 @@ def learn(procs):
         mgwtest.check(has(got[a], A2_BYTE) >= 25, f"and the new one is still heard ({has(got[a], A2_BYTE)})")
 
         # Floods of random SSRCs: from the stranger, then from the caller's own address.
-        threads0, rss0 = usage(gw.pid)
+        threads0, _, rss0 = hostile.usage(gw.pid)
         for sender in (b, a):
             for _ in range(1000):
                 hdr = struct.pack("!BBHII", 0x80, 0, random.getrandbits(16), random.getrandbits(32),
@@ -132,7 +126,7 @@ def learn(procs):
                 sender.sendto(hdr + bytes([B_BYTE]) * 160, gw_rtp)
                 time.sleep(0.0005)
         got = stream([sa2], gw_rtp, 2.0, [a])
-        threads1, rss1 = usage(gw.pid)
+        threads1, _, rss1 = hostile.usage(gw.pid)
         mgwtest.log(f"2,000 random-SSRC packets: threads {threads0} -> {threads1}, RSS {rss0} -> {rss1} kB")
         mgwtest.check(has(got[a], A2_BYTE) >= 40, f"A's echo is unchanged after the floods ({has(got[a], A2_BYTE)})")
         mgwtest.check(threads1 <= threads0 + 2, "threads stay flat")
