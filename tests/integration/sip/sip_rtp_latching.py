@@ -19,7 +19,6 @@ Asserted:
 - 1,000 packets of random SSRCs from B and 1,000 from A itself: A's echo
   goes on, and the gateway's threads and memory stay flat (printed).
 """
-import os
 import random
 import struct
 import sys
