@@ -57,12 +57,14 @@ def run_pair(base, seconds=5):
     return json.loads(lines[-1])
 
 
-def tcp_relay_sessions(procs, coturn, timeout=10):
+def tcp_relay_sessions(procs, coturn, packets=100, timeout=10):
     """coturn's sessions of clients connected over TCP that allocated a relay:
-    {session id: (packets received from peers, packets sent to peers)}.
+    {session id: (packets received from peers, packets sent to peers)}, once
+    one session received and one sent `packets` (or at the timeout).
     "TCP socket closed remotely" / "reason: TCP connection closed" name the
     client's transport, "peer usage: ... rp=N, ... sp=M" the packets relayed
-    (coturn logs both when the session closes)."""
+    (coturn logs both when the session closes, one session after the other:
+    under load the WHEP session's line comes well before the WHIP one's)."""
     deadline = time.time() + timeout
     while True:
         log = procs.output(coturn)
@@ -71,7 +73,8 @@ def tcp_relay_sessions(procs, coturn, timeout=10):
         peer = {sid: (int(rp), int(sp)) for sid, rp, sp in
                 re.findall(r"session (\d+): peer usage: realm=<[^>]*>, username=<[^>]*>, rp=(\d+), rb=\d+, sp=(\d+)", log)}
         found = {sid: peer[sid] for sid in allocated & tcp if sid in peer}
-        if any(rp for rp, _ in found.values()) and any(sp for _, sp in found.values()) or time.time() > deadline:
+        if max((rp for rp, _ in found.values()), default=0) >= packets and \
+                max((sp for _, sp in found.values()), default=0) >= packets or time.time() > deadline:
             mgwtest.log(f"coturn: allocated {sorted(allocated)}, TCP {sorted(tcp)}, peer usage {peer}")
             return found
         time.sleep(0.2)
