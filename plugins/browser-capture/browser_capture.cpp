@@ -1,36 +1,425 @@
-// browser-capture: joins a room through a real browser (Chromium over the
-// DevTools protocol) and captures what it shows and plays. Not implemented
-// yet: `run` refuses it instead of doing nothing.
+// browser-capture: the SIP caller joins a web conference through a real
+// browser. The node owns a Chromium (DevTools over a pipe), opens the room's
+// page with a script that makes the caller the page's camera and microphone
+// (input "inject": a local WebRTC session with the node's webrtcbin), runs the
+// service's join script, and sends back what the page shows and plays
+// (output "tab": the tab's own capture; "peers": the room's tracks mixed and
+// laid out in the page).
+#include "browser/chromium.hpp"
+#include "devtools/page_session.hpp"
+#include "media/local_peer.hpp"
+#include "inject_js.hpp"
+#include "join/join_runner.hpp"
+#include "join/join_script.hpp"
+
 #include <mediagw/node.hpp>
+
+#include <json-glib/json-glib.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
 
 namespace {
 
+using namespace browsercapture;
+
 constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("url", nullptr, "the conference page to open", mediagw::prop::required),
-    mediagw::prop::string("browser", "/usr/bin/chromium", "the browser executable"),
-    mediagw::prop::integer("width", "1280", "captured width in pixels"),
-    mediagw::prop::integer("height", "720", "captured height in pixels"),
+    mediagw::prop::string("join", "",
+                          "join script: a name looked up in conf/join (janus-videoroom, serve, easyrtc-multiparty, "
+                          "jitsi-meet, bigbluebutton, ...) or a path; empty: the page is joined once loaded"),
+    mediagw::prop::string("display_name", "SIP caller", "the name the gateway shows in the room (and its devices')"),
+    mediagw::prop::string("room", "", "the room, for join scripts that type or pick it (${room})"),
+    mediagw::prop::string("pin", "", "the room's PIN or password, for join scripts (${pin})", mediagw::prop::secret),
+    mediagw::prop::node("ice", "ice-servers", "a turn node: its servers handed to join scripts (${ice_servers})"),
+    mediagw::prop::integer("alone_timeout", "0",
+                           "seconds alone in the room (the join script counts participants) before room.empty; 0: never"),
+    mediagw::prop::choice("input", "inject", "inject",
+                          "inject: the caller is the page's camera and microphone through a script, no devices"),
+    mediagw::prop::choice("output", "tab|peers", "tab",
+                          "tab: what the tab shows and plays; peers: the room's remote tracks mixed and laid out"),
+    mediagw::prop::choice("layout", "speaker|grid", "speaker", "output peers: the active speaker, or all tiled"),
+    mediagw::prop::integer("width", "1280", "page and captured width in pixels"),
+    mediagw::prop::integer("height", "720", "page and captured height in pixels"),
     mediagw::prop::integer("framerate", "25", "captured frames per second"),
-    mediagw::prop::node("ice", "ice-servers", "a turn node giving STUN/TURN servers"),
+    mediagw::prop::integer("load_timeout", "30", "seconds the page may take to load"),
+    mediagw::prop::integer("jitter_ms", "30", "jitter buffer for what the page sends back, in ms"),
+    mediagw::prop::string("browser", "/usr/bin/chromium", "the Chromium executable"),
+    mediagw::prop::list("extra_args", "", "more Chromium command-line flags"),
 };
 
 constexpr mgw_port_spec ports[] = {
-    mediagw::port::input("audio", mediagw::port::audio, "audio/x-raw", "the browser's microphone"),
-    mediagw::port::input("video", mediagw::port::video, "video/x-raw", "the browser's camera"),
-    mediagw::port::output("audio", mediagw::port::audio, "audio/x-raw", "what the page plays"),
-    mediagw::port::output("video", mediagw::port::video, "video/x-raw", "what the page shows"),
+    mediagw::port::input("audio", mediagw::port::audio, "audio/x-opus", "the page's microphone"),
+    mediagw::port::input("video", mediagw::port::video, "video/x-vp8", "the page's camera"),
+    mediagw::port::output("audio", mediagw::port::audio, "audio/x-opus", "what the page plays (the room)"),
+    mediagw::port::output("video", mediagw::port::video, "video/x-vp8", "what the page shows (the room)"),
 };
+
+std::string member_string(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return "";
+    JsonNode *n = json_object_get_member(o, name);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
+                                                                                         : "";
+}
+
+// A name the page cannot guess: the binding is our script's line to the node.
+std::string random_binding()
+{
+    char text[40];
+    g_snprintf(text, sizeof text, "__mgw_%08x%08x", g_random_int(), g_random_int());
+    return text;
+}
 
 class BrowserCapture : public mediagw::Node {
 public:
     explicit BrowserCapture(const mgw_node_init *init) : Node(init)
     {
-        throw mediagw::Error("plugin 'browser-capture' is not implemented yet");
+        if (str("url").empty())
+            throw mediagw::Error("url: the room's page is needed (e.g. ROOM_URL in the shipped pipelines)");
+        GstPad *ain = add_input("audio"), *vin = add_input("video");
+        GstPad *aout = add_output("audio"), *vout = add_output("video");
+        peer_ = std::make_unique<LocalPeer>(
+            bin(), ain, vin, aout, vout, guint(integer("jitter_ms")),
+            LocalPeer::Callbacks{[this](const std::string &sdp) { send_offer(sdp); },
+                                 [this] {
+                                     // The page's decoder starts on a keyframe: ask the caller now.
+                                     log(MGW_LOG_INFO, "the page receives the caller (%s)",
+                                         peer_->request_input_keyframe() ? "keyframe requested from the caller"
+                                                                         : "no caller video yet");
+                                 },
+                                 [this](const std::string &why) { room_failed(why); },
+                                 [this](const std::string &why) { fail(why); }});
+        // Read now: a missing or broken join script fails the gateway at
+        // start, with the file's line and column, before any call.
+        if (!str("join").empty()) {
+            std::string searched;
+            join_path_ = find_join_script(str("join"), searched);
+            parse_join_script(join_path_, join_vars("[]"));
+        }
     }
+
+    ~BrowserCapture() override { shut_down(); }
+
+    bool start(std::string &error) override
+    {
+        try {
+            ChromiumOptions o;
+            o.executable = str("browser");
+            o.width = int(integer("width"));
+            o.height = int(integer("height"));
+            o.tab_capture = str("output") == "tab";
+            // Inject mode grants nothing: the page never reaches a real device.
+            // (The fake-UI flag also makes tab capture fail to start.)
+            o.fake_ui = false;
+            o.extra_args = list("extra_args");
+            if (const char *dir = g_getenv("MEDIAGW_BROWSER_LOG"))
+                o.log_path = std::string(dir);
+            chromium_ = std::make_unique<Chromium>(
+                o,
+                [this](const std::string &method, JsonObject *params, const std::string &session) {
+                    if (page_)
+                        page_->on_event(method, params, session);
+                },
+                [this](const std::string &m) { log(MGW_LOG_WARNING, "%s", m.c_str()); },
+                [this](const std::string &how) { browser_exited(how); });
+        } catch (const std::exception &e) {
+            error = e.what();
+            return false;
+        }
+        log(MGW_LOG_INFO, "Chromium started (pid %d), opening %s", int(chromium_->pid()), str("url").c_str());
+        page_ = std::make_unique<PageSession>(
+            chromium_->devtools(), binding_, page_script(), int(integer("width")), int(integer("height")),
+            PageSession::Callbacks{[this] { page_loaded(); }, [this](const std::string &why) { room_failed(why); },
+                                   [this](const std::string &payload, int context) { on_message(payload, context); }});
+        page_->open(str("url"), guint(integer("load_timeout") * 1000));
+        return true;
+    }
+
+    void on_event(std::string_view, const GstStructure *event) override
+    {
+        try {
+            const char *digit = gst_structure_has_name(event, "dtmf") ? gst_structure_get_string(event, "digit")
+                                                                      : nullptr;
+            if (!digit || !*digit || !runner_ || !dtmf_keys_)
+                return;
+            if (auto key = dtmf_keys_->push(digit[0])) {
+                std::string error;
+                if (runner_->action(*key, error))
+                    log(MGW_LOG_INFO, "DTMF %s: action '%s'", key->c_str(),
+                        runner_->script().action(*key) ? runner_->script().action(*key)->name.c_str() : "");
+                else
+                    log(MGW_LOG_WARNING, "DTMF %s: %s", key->c_str(), error.c_str());
+            }
+        } catch (const std::exception &e) {
+            log(MGW_LOG_WARNING, "dtmf: %s", e.what());
+        }
+    }
+
+    void stop() override
+    {
+        // Leave the room politely first (the join script's [leave], bounded).
+        if (runner_ && runner_->is_joined() && chromium_) {
+            runner_->leave([this] { finish_stop(); });
+            return;
+        }
+        finish_stop();
+    }
+
+    void finish_stop()
+    {
+        try {
+            shut_down();
+            peer_->end_streams();
+            if (joined_)
+                emit(gst_structure_new("room.left", "reason", G_TYPE_STRING, "stopping", nullptr));
+            joined_ = false;
+        } catch (const std::exception &e) {
+            log(MGW_LOG_WARNING, "stopping: %s", e.what());
+        }
+        stopped();
+    }
+
+private:
+    std::string page_script() const
+    {
+        std::string config = "{\"binding\":" + json_quote(binding_) + ",\"display\":" + json_quote(str("display_name")) +
+                             ",\"width\":" + std::to_string(integer("width")) + ",\"height\":" +
+                             std::to_string(integer("height")) + ",\"fps\":" + std::to_string(integer("framerate")) +
+                             ",\"input\":" + json_quote(str("input")) + ",\"output\":" + json_quote(str("output")) +
+                             ",\"layout\":" + json_quote(str("layout")) + "}";
+        std::string script = inject_js;
+        const std::string marker = "__MGW_CONFIG__";
+        const size_t at = script.find(marker, script.find("const CFG"));
+        script.replace(at, marker.size(), config);
+        return script;
+    }
+
+    // Page -> node: JSON from our script, but the page's own scripts run in
+    // the same world: checked like any outside input.
+    void on_message(const std::string &payload, int context)
+    {
+        JsonParser *parser = json_parser_new();
+        if (!json_parser_load_from_data(parser, payload.data(), gssize(payload.size()), nullptr) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+            g_object_unref(parser);
+            return;
+        }
+        JsonObject *m = json_node_get_object(json_parser_get_root(parser));
+        const std::string type = member_string(m, "t");
+        try {
+            if (type == "hello") {
+                page_context_ = context;
+                peer_->restart();
+            } else if (type == "answer" && context == page_context_) {
+                peer_->apply_answer(member_string(m, "sdp"));
+            } else if (type == "error") {
+                log(MGW_LOG_WARNING, "page: %s: %.200s", member_string(m, "where").c_str(),
+                    member_string(m, "message").c_str());
+            } else if (type == "media") {
+                log(MGW_LOG_INFO, "the page took the caller as its camera/microphone");
+            }
+        } catch (const std::exception &e) {
+            log(MGW_LOG_WARNING, "page message '%s': %s", type.c_str(), e.what());
+        }
+        g_object_unref(parser);
+    }
+
+    void send_offer(const std::string &sdp)
+    {
+        if (!page_)
+            return;
+        page_->evaluate("window.__mgw && window.__mgw.offer(" + json_quote(sdp) + ")",
+                        [this](const EvalResult &r) {
+                            if (!r.ok)
+                                log(MGW_LOG_WARNING, "handing the offer to the page: %s", r.error.c_str());
+                        },
+                        page_context_);
+    }
+
+    void page_loaded()
+    {
+        log(MGW_LOG_INFO, "the page loaded: %s", str("url").c_str());
+        if (join_path_.empty())
+            return joined();
+        runner_ = std::make_unique<JoinRunner>(parse_join_script(join_path_, join_vars(ice_servers_json())),
+                                               [this](const std::string &js, std::function<void(const EvalResult &)> done) {
+                                                   if (page_)
+                                                       page_->evaluate(js, std::move(done));
+                                               });
+        runner_->step_started = [this](const std::string &step) {
+            log(MGW_LOG_INFO, "join step '%s'", step.c_str());
+        };
+        runner_->joined = [this] { joined(); };
+        runner_->failed = [this](const std::string &step, const std::string &reason) {
+            room_failed("join step '" + step + "' failed on " + str("url") + ": " + reason, step);
+        };
+        runner_->participants = [this](int count, const std::vector<std::string> &names) {
+            on_participants(count, names);
+        };
+        runner_->action_failed = [this](const std::string &action, const std::string &error) {
+            log(MGW_LOG_WARNING, "action '%s' failed: %s", action.c_str(), error.c_str());
+        };
+        std::vector<std::string> keys;
+        for (const auto &a : runner_->script().actions)
+            keys.push_back(a.key);
+        dtmf_keys_ = std::make_unique<DtmfKeys>(keys);
+        runner_->run();
+    }
+
+    std::map<std::string, std::string> join_vars(const std::string &ice) const
+    {
+        return {{"display_name", str("display_name")},
+                {"room", str("room")},
+                {"pin", str("pin")},
+                {"url", str("url")},
+                {"width", std::to_string(integer("width"))},
+                {"height", std::to_string(integer("height"))},
+                {"ice_servers", ice}};
+    }
+
+    // The `ice` turn node's servers as RTCIceServer JSON (fresh ephemeral
+    // credentials: asked when the room is joined).
+    std::string ice_servers_json()
+    {
+        if (str("ice").empty())
+            return "[]";
+        GstStructure *servers = query_node(str("ice"), "ice-servers");
+        if (!servers)
+            return "[]";
+        const char *user = gst_structure_get_string(servers, "username");
+        const char *password = gst_structure_get_string(servers, "password");
+        std::string out = "[";
+        for (const char *field : {"stun", "turn"}) {
+            const GValue *v = gst_structure_get_value(servers, field);
+            if (!v || !G_VALUE_HOLDS(v, G_TYPE_STRV))
+                continue;
+            for (auto p = static_cast<char **>(g_value_get_boxed(v)); p && *p; ++p) {
+                // webrtcbin's "turn://user:pass@host:port?transport=" -> "turn:host:port?transport="
+                std::string uri = *p;
+                const size_t scheme = uri.find("://");
+                if (scheme != std::string::npos) {
+                    const size_t at = uri.find('@', scheme);
+                    uri = uri.substr(0, scheme) + ":" + uri.substr(at == std::string::npos ? scheme + 3 : at + 1);
+                }
+                out += std::string(out.size() > 1 ? "," : "") + "{\"urls\":" + json_quote(uri);
+                if (g_str_equal(field, "turn") && user && password)
+                    out += ",\"username\":" + json_quote(user) + ",\"credential\":" + json_quote(password);
+                out += "}";
+            }
+        }
+        gst_structure_free(servers);
+        return out + "]";
+    }
+
+    // The join script's count of the others in the room: participant
+    // events by name where it gives names, room.empty after alone_timeout.
+    void on_participants(int count, const std::vector<std::string> &names)
+    {
+        std::set<std::string> now(names.begin(), names.end());
+        for (const auto &n : now)
+            if (!participants_.count(n))
+                emit(gst_structure_new("participant.joined", "display", G_TYPE_STRING, n.c_str(), nullptr));
+        for (const auto &n : participants_)
+            if (!now.count(n))
+                emit(gst_structure_new("participant.left", "display", G_TYPE_STRING, n.c_str(), nullptr));
+        participants_ = now;
+        log(MGW_LOG_INFO, "%d other participant(s) in the room", count);
+        if (count > 0 && alone_timer_) {
+            g_source_remove(alone_timer_);
+            alone_timer_ = 0;
+        } else if (count == 0 && !alone_timer_ && integer("alone_timeout") > 0) {
+            alone_timer_ = g_timeout_add_seconds(guint(integer("alone_timeout")), [](gpointer self) -> gboolean {
+                auto *me = static_cast<BrowserCapture *>(self);
+                me->alone_timer_ = 0;
+                me->log(MGW_LOG_INFO, "alone in the room for %d s", int(me->integer("alone_timeout")));
+                me->emit(gst_structure_new("room.empty", "reason", G_TYPE_STRING, "alone", nullptr));
+                return G_SOURCE_REMOVE;
+            }, this);
+        }
+    }
+
+    void joined()
+    {
+        joined_ = true;
+        emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, str("url").c_str(), nullptr));
+        page_->evaluate("window.__mgw.startOutput()", [this](const EvalResult &r) {
+            if (r.ok) {
+                log(MGW_LOG_INFO, "output '%s' started: %s", str("output").c_str(), r.json.c_str());
+                // Infobars ("sharing this tab") come and go and take some of
+                // the viewport: keep it at the configured size.
+                fit_timer_ = g_timeout_add_seconds(1, [](gpointer self) -> gboolean {
+                    auto *me = static_cast<BrowserCapture *>(self);
+                    if (me->page_)
+                        me->page_->fit_viewport(nullptr);
+                    return G_SOURCE_CONTINUE;
+                }, this);
+                stats_timer_ = g_timeout_add_seconds(8, [](gpointer self) -> gboolean {
+                    auto *me = static_cast<BrowserCapture *>(self);
+                    me->stats_timer_ = 0;
+                    if (me->page_)
+                        me->page_->evaluate("window.__mgw.stats()", [me](const EvalResult &s) {
+                            me->log(MGW_LOG_INFO, "local session: %s", s.ok ? s.json.c_str() : s.error.c_str());
+                        });
+                    return G_SOURCE_REMOVE;
+                }, this);
+            }
+            else
+                room_failed("the page's output '" + str("output") + "' did not start: " + r.error);
+        });
+    }
+
+    void browser_exited(const std::string &how)
+    {
+        room_failed("Chromium " + how);
+    }
+
+    void room_failed(const std::string &why, const std::string &step = "")
+    {
+        if (failed_)
+            return;
+        failed_ = true;
+        log(MGW_LOG_WARNING, "room failed: %s", why.c_str());
+        GstStructure *event = gst_structure_new("room.failed", "reason", G_TYPE_STRING, why.c_str(), "url",
+                                                G_TYPE_STRING, str("url").c_str(), nullptr);
+        if (!step.empty())
+            gst_structure_set(event, "step", G_TYPE_STRING, step.c_str(), nullptr);
+        emit(event);
+    }
+
+    void shut_down()
+    {
+        runner_.reset();
+        for (guint *timer : {&stats_timer_, &fit_timer_, &alone_timer_})
+            if (*timer) {
+                g_source_remove(*timer);
+                *timer = 0;
+            }
+        page_.reset();
+        if (peer_)
+            peer_->close();
+        chromium_.reset();
+    }
+
+    std::string binding_ = random_binding();
+    std::unique_ptr<LocalPeer> peer_;
+    std::unique_ptr<Chromium> chromium_;
+    std::unique_ptr<PageSession> page_;
+    int page_context_ = 0;
+    guint stats_timer_ = 0, fit_timer_ = 0, alone_timer_ = 0;
+    std::string join_path_;
+    std::unique_ptr<JoinRunner> runner_;
+    std::unique_ptr<DtmfKeys> dtmf_keys_;
+    std::set<std::string> participants_;
+    bool joined_ = false, failed_ = false;
 };
 
 } // namespace
 
-MEDIAGW_PLUGIN(BrowserCapture, "browser-capture", "0.1.0",
-               "Joins a room through a headless browser and captures it (not implemented yet)", nullptr,
-               "room.joined,room.left,room.failed", properties, ports);
+MEDIAGW_PLUGIN(BrowserCapture, "browser-capture", "0.2.0",
+               "Joins a web conference through Chromium: the caller as its camera and microphone, the room back",
+               nullptr, "room.joined,room.left,room.failed,room.empty,participant.joined,participant.left", properties,
+               ports);

@@ -3,6 +3,7 @@
 // with returnByValue and awaitPromise, in the page's main world).
 #pragma once
 
+#include "../devtools/eval_result.hpp"
 #include "join_script.hpp"
 
 #include <glib.h>
@@ -15,12 +16,6 @@
 #include <vector>
 
 namespace browsercapture {
-
-struct EvalResult {
-    bool ok = false;
-    std::string error; // !ok: the exception's text or the protocol error
-    std::string json;  // ok: the value as JSON text ("true", "3", "[\"a\"]", "null")
-};
 
 // `done` must be called at most once, on the main loop (late calls after the
 // runner is gone are ignored).

@@ -41,7 +41,7 @@ const JoinAction *JoinScript::action(const std::string &key) const
 
 const std::vector<std::string> &join_variables()
 {
-    static const std::vector<std::string> names{"display_name", "room", "pin", "url", "width", "height"};
+    static const std::vector<std::string> names{"display_name", "room", "pin", "url", "width", "height", "ice_servers"};
     return names;
 }
 

@@ -52,7 +52,8 @@ struct JoinScript {
 };
 
 // The variables a script may use: ${display_name}, ${room}, ${pin}, ${url},
-// ${width}, ${height}. One absent from `vars` becomes the empty string; an
+// ${width}, ${height}, ${ice_servers} (a JSON array of RTCIceServer, from the
+// node's `ice`). One absent from `vars` becomes the empty string; an
 // unknown one (in the file) is an error.
 const std::vector<std::string> &join_variables();
 

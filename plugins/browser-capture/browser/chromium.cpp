@@ -1,0 +1,163 @@
+#include "chromium.hpp"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace browsercapture {
+namespace {
+
+constexpr const char *profile_prefix = "mediagw-chromium-";
+
+void remove_tree(const std::string &path)
+{
+    nftw(
+        path.c_str(),
+        [](const char *p, const struct stat *, int, struct FTW *) -> int {
+            remove(p);
+            return 0;
+        },
+        16, FTW_DEPTH | FTW_PHYS);
+}
+
+} // namespace
+
+void remove_stale_profiles()
+{
+    const std::string tmp = g_get_tmp_dir();
+    GDir *dir = g_dir_open(tmp.c_str(), 0, nullptr);
+    if (!dir)
+        return;
+    const uid_t me = geteuid();
+    while (const char *name = g_dir_read_name(dir)) {
+        if (strncmp(name, profile_prefix, strlen(profile_prefix)) != 0)
+            continue;
+        const long pid = strtol(name + strlen(profile_prefix), nullptr, 10);
+        const std::string path = tmp + "/" + name;
+        struct stat st;
+        if (pid <= 0 || lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != me)
+            continue;
+        if (kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+            remove_tree(path);
+    }
+    g_dir_close(dir);
+}
+
+std::vector<std::string> Chromium::arguments(const ChromiumOptions &o, const std::string &profile, bool sandbox)
+{
+    std::vector<std::string> a{
+        o.executable,
+        "--remote-debugging-pipe",
+        "--user-data-dir=" + profile,
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--disable-breakpad",
+        "--disable-dev-shm-usage",
+        "--password-store=basic",
+        "--use-mock-keychain",
+        "--autoplay-policy=no-user-gesture-required",
+        // A page in a tab nobody looks at keeps full-speed timers and rendering.
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+        // Real host candidates (no mDNS .local names libnice cannot resolve);
+        // no translation bar or other UI over the page.
+        "--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,OptimizationHints",
+        "--window-size=" + std::to_string(o.width) + "," + std::to_string(o.height),
+    };
+    if (o.headless) {
+        a.push_back("--headless=new");
+        a.push_back("--disable-gpu");
+    } else {
+        a.push_back("--kiosk");
+        a.push_back("--window-position=0,0");
+        a.push_back("--disable-infobars");
+    }
+    if (!sandbox)
+        a.push_back("--no-sandbox");
+    if (o.fake_ui)
+        a.push_back("--use-fake-ui-for-media-stream");
+    if (o.tab_capture)
+        a.push_back("--auto-accept-this-tab-capture");
+    for (const auto &extra : o.extra_args)
+        a.push_back(extra);
+    a.push_back("about:blank");
+    return a;
+}
+
+Chromium::Chromium(const ChromiumOptions &o, DevToolsPipe::Event event, Log log,
+                   std::function<void(const std::string &how)> exited)
+{
+    remove_stale_profiles();
+    const std::string templ = std::string(profile_prefix) + std::to_string(getpid()) + "-XXXXXX";
+    GError *error = nullptr;
+    gchar *dir = g_dir_make_tmp(templ.c_str(), &error);
+    if (!dir) {
+        std::string why = error->message;
+        g_error_free(error);
+        throw std::runtime_error("cannot create Chromium's profile directory: " + why);
+    }
+    profile_ = dir;
+    g_free(dir);
+
+    // Chromium refuses its sandbox as root (a container's usual user); as any
+    // other user (systemd DynamicUser=) it keeps it.
+    const bool sandbox = geteuid() != 0;
+    static bool said = false;
+    if (!sandbox && !said) {
+        said = true;
+        log("running as root: Chromium's sandbox is off (Chromium refuses it for root); run the gateway as an "
+            "unprivileged user (systemd DynamicUser=yes) to keep it");
+    }
+
+    int to_browser[2], from_browser[2];
+    if (pipe2(to_browser, O_CLOEXEC) != 0) {
+        remove_tree(profile_);
+        throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+    }
+    if (pipe2(from_browser, O_CLOEXEC) != 0) {
+        close(to_browser[0]);
+        close(to_browser[1]);
+        remove_tree(profile_);
+        throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+    }
+    Spawn spawn;
+    spawn.argv = arguments(o, profile_, sandbox);
+    spawn.env = o.env;
+    if (o.headless)
+        spawn.unset_env = {"DISPLAY", "WAYLAND_DISPLAY"};
+    spawn.fds = {{3, to_browser[0]}, {4, from_browser[1]}};
+    spawn.log_path = o.log_path;
+    try {
+        process_ = std::make_unique<ChildProcess>("chromium", spawn, std::move(exited));
+    } catch (...) {
+        for (int fd : {to_browser[0], to_browser[1], from_browser[0], from_browser[1]})
+            close(fd);
+        remove_tree(profile_);
+        throw;
+    }
+    close(to_browser[0]);
+    close(from_browser[1]);
+    devtools_ = std::make_unique<DevToolsPipe>(to_browser[1], from_browser[0], std::move(event), nullptr);
+}
+
+Chromium::~Chromium()
+{
+    devtools_.reset(); // Chromium sees the pipe close and starts quitting
+    if (process_)
+        process_->terminate(1500);
+    process_.reset();
+    remove_tree(profile_);
+}
+
+} // namespace browsercapture

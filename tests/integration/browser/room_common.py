@@ -1,0 +1,69 @@
+"""Pieces shared by the browser-capture tests (pipelines/sip-to-browser-room.toml).
+
+- start_room_gateway(): the pipeline on a free SIP port, aimed at a room page.
+- chromium_pids(): the gateway's Chromium and every process of its group.
+- no_processes_left(): none of them is alive any more.
+"""
+import os
+import re
+import time
+
+import mgwtest
+
+PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-browser-room.toml")
+
+
+def start_room_gateway(procs, name, url, join="", env=None, extra=()):
+    """Returns (process, sip port); waits until it listens for SIP."""
+    sip_port = mgwtest.free_port()
+    e = {"SIP_LISTEN": f"udp:127.0.0.1:{sip_port}", "ROOM_URL": url, "JOIN": join}
+    e.update(env or {})
+    gw = procs.start(name, [mgwtest.MEDIAGW, "run", PIPELINE, "-v", *extra], env=e)
+    if not procs.wait_for_output(gw, r"listening on sip:", 15):
+        mgwtest.fail(f"{name} never listened for SIP")
+    return gw, sip_port
+
+
+def chromium_pid(procs, gw, timeout=15):
+    m = procs.wait_for_output(gw, r"Chromium started \(pid (\d+)\)", timeout)
+    if not m:
+        mgwtest.fail("the gateway never started Chromium")
+    return int(re.search(r"Chromium started \(pid (\d+)\)", procs.output(gw)).group(1))
+
+
+def group_pids(pgid):
+    """Every live process whose process group is `pgid`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                pids.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_gone(pids, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        left = [p for p in pids if alive(p)]
+        if not left:
+            return []
+        time.sleep(0.1)
+    return [p for p in pids if alive(p)]
+
+
+def event_lines(procs, gw, node, name):
+    return re.findall(r"\[event\] " + re.escape(node) + "/" + re.escape(name) + r"(?:, (.*))?", procs.output(gw))
