@@ -142,7 +142,7 @@ TEST_CASE("join script: errors name file:line:col")
     // Unknown variables, where they are used.
     CHECK(errors_of(head + "[[step]]\nname = \"a\"\neval = \"join(${display})\"\n") ==
           "s.toml:5:8: error: unknown variable '${display}' (did you mean 'display_name'?) (known: display_name, "
-          "room, pin, url, width, height)");
+          "room, pin, url, width, height, ice_servers)");
 
     // type needs both fields; timeout must be positive.
     CHECK(errors_of(head + "[[step]]\nname = \"a\"\ntype = { into = \"#n\" }\n") ==
