@@ -222,9 +222,6 @@ void LocalPeer::restart()
     GstPad *a = request_sendrecv(opus_caps), *v = request_sendrecv(vp8_caps);
     if (!a || !v)
         throw std::runtime_error("webrtcbin refused a sendrecv transceiver");
-    if (gst_pad_link(audio_.src, a) != GST_PAD_LINK_OK || gst_pad_link(video_.src, v) != GST_PAD_LINK_OK)
-        throw std::runtime_error("cannot link the payloaders to webrtcbin");
-    audio_.attached = video_.attached = true;
     g_signal_connect(webrtc_, "pad-added", G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer self) {
                          static_cast<LocalPeer *>(self)->pad_added(pad);
                      }),
@@ -261,6 +258,12 @@ void LocalPeer::restart()
                      }),
                      this);
     gst_element_sync_state_with_parent(webrtc_);
+    // Linked only now that webrtcbin's pads are active: a buffer pushed into
+    // a pad still flushing returns FLUSHING, which stops the queue feeding
+    // the payloader for good (seen: the page then never got the caller).
+    if (gst_pad_link(audio_.src, a) != GST_PAD_LINK_OK || gst_pad_link(video_.src, v) != GST_PAD_LINK_OK)
+        throw std::runtime_error("cannot link the payloaders to webrtcbin");
+    audio_.attached = video_.attached = true;
     const unsigned gen = generation_;
     GstPromise *promise = gst_promise_new_with_change_func(
         [](GstPromise *p, gpointer data) {

@@ -267,6 +267,9 @@
           if (s.type === 'inbound-rtp') r.received[s.kind] = { packets: s.packetsReceived, width: s.frameWidth,
             height: s.frameHeight, fps: s.framesPerSecond };
         }
+        r.state = pc.connectionState;
+        r.transceivers = pc.getTransceivers().map(t => [t.mid, t.currentDirection, t.receiver.track.readyState,
+          t.receiver.track.muted, t.sender.track ? t.sender.track.readyState : null]);
         r.degradation = videoSender ? videoSender.getParameters().degradationPreference : null;
         r.viewport = [innerWidth, innerHeight];
         return r;

@@ -8,6 +8,7 @@ import os
 import re
 import time
 
+import browser
 import mgwtest
 
 PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-browser-room.toml")
@@ -29,6 +30,14 @@ def chromium_pid(procs, gw, timeout=15):
     if not m:
         mgwtest.fail("the gateway never started Chromium")
     return int(re.search(r"Chromium started \(pid (\d+)\)", procs.output(gw)).group(1))
+
+
+def browser_pids(gw_pid, chromium):
+    """Chromium's process group plus every process below the gateway but the
+    gateway's own threads: what must be gone once the gateway is."""
+    pids = set(group_pids(chromium)) | {chromium}
+    pids |= {p for p in browser._descendants(gw_pid)}
+    return sorted(pids)
 
 
 def group_pids(pgid):

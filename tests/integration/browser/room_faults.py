@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import browser  # noqa: E402
 import mgwtest  # noqa: E402
 import sip_faults  # noqa: E402
-from room_common import chromium_pid, group_pids, start_room_gateway, wait_gone  # noqa: E402
+from room_common import browser_pids, chromium_pid, start_room_gateway, wait_gone  # noqa: E402
 
 PAGE = "<!doctype html><title>room</title><p>a room</p>"
 NEVER = """[service]
@@ -100,9 +100,10 @@ def main():
                                           env={"ALONE_TIMEOUT": "0"})
         call = sip_faults.Call(sip_port)
         pid = chromium_pid(procs, gw)
-        group = group_pids(pid)
-        mgwtest.log(f"Chromium pid {pid}, its process group: {len(group)} processes")
 
+        time.sleep(2)  # Chromium starts its helpers (zygotes, renderer, GPU, network)
+        group = browser_pids(gw.pid, pid)
+        mgwtest.log(f"Chromium pid {pid} and {len(group) - 1} processes it started")
         if variant == "chromium-killed":
             check(procs.wait_for_output(gw, r"\[event\] room/room\.joined", 30), "the gateway joined the page")
             call.echo(1.0)
@@ -133,8 +134,10 @@ def main():
             call2 = sip_faults.Call(_)
             pid2 = chromium_pid(procs, gw2)
             check(not os.path.exists(profile), "the next gateway removed the dead one's profile")
+            check(procs.wait_for_output(gw2, r"\[event\] room/room\.joined", 30), "the next gateway joined the page")
+            group2 = browser_pids(gw2.pid, pid2)
             procs.stop(gw2)
-            check(not wait_gone([pid2] + group_pids(pid2)), "a stopped gateway leaves no Chromium either")
+            check(not wait_gone(group2), f"a stopped gateway leaves no Chromium either ({len(group2)} checked)")
             call2.close()
             call.close()
             return 0
@@ -144,7 +147,7 @@ def main():
         except Exception:
             pass
         check(gw.poll() == 0, f"the gateway exits 0 after the call ({gw.poll()})")
-        left = wait_gone([pid] + group)
+        left = wait_gone(group)
         check(not left, f"no process of its Chromium is left ({left})")
         call.close()
         if held:

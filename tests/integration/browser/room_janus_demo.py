@@ -28,7 +28,7 @@ import mgwtest  # noqa: E402
 import rooms  # noqa: E402
 import tonecheck  # noqa: E402
 import webrtc_common as wc  # noqa: E402
-from room_common import chromium_pid, group_pids, start_room_gateway, wait_gone  # noqa: E402
+from room_common import browser_pids, chromium_pid, start_room_gateway, wait_gone  # noqa: E402
 
 ROOM, ALICE_HZ, NAME = 4321, 440, "SIPcaller42"  # the demo takes alphanumeric names only
 
@@ -68,6 +68,7 @@ def main():
             caller = wc.call_gateway(procs, wd, gw, sip_port, web_started=r"Chromium started")
             pid = chromium_pid(procs, gw)
             check(procs.wait_for_output(gw, r"\[event\] room/room\.joined", 40), "the gateway joined (room.joined)")
+            tree = browser_pids(gw.pid, pid)  # Chromium and all it started
             check(admin.wait_publisher(ROOM, NAME) is not None, f"Janus lists the publisher '{NAME}'")
             check(procs.wait_for_output(gw, r"\[event\] room/participant\.joined, display=\(string\)alice", 20),
                   "the gateway sees alice (participant.joined)")
@@ -105,8 +106,8 @@ def main():
             except Exception:
                 pass
             check(gw.poll() == 0, f"the gateway exits 0 after the call ({gw.poll()})")
-            left = wait_gone([pid] + group_pids(pid))
-            check(not left, f"no process of the gateway's Chromium is left ({left})")
+            left = wait_gone(tree)
+            check(not left, f"no process of the gateway's Chromium is left ({len(tree)} checked, {left})")
 
             wav = caller.received_wav()
             f = wav and tonecheck.tone_frequency(wav, 4.0, 2.0)

@@ -28,7 +28,7 @@ import mgwtest  # noqa: E402
 import tonecheck  # noqa: E402
 import webrtc_common as wc  # noqa: E402
 from baresip import Baresip  # noqa: E402
-from room_common import chromium_pid, group_pids, start_room_gateway, wait_gone  # noqa: E402
+from room_common import browser_pids, chromium_pid, start_room_gateway, wait_gone  # noqa: E402
 
 CALLER2_HZ = 600
 
@@ -55,6 +55,7 @@ def main():
         check(caller2.wait_event("CALL_ESTABLISHED", 10), "caller 2's call to gateway B is established")
         pid = chromium_pid(procs, gw_b)
         check(procs.wait_for_output(gw_b, r"\[event\] room/room\.joined", 40), "B's Chromium joined A's page (room.joined)")
+        tree = browser_pids(gw_b.pid, pid)  # Chromium and all it started
         check(procs.wait_for_output(gw_b, r"output '" + output + r"' started", 15), f"B's output '{output}' started")
         check(procs.wait_for_output(gw_b, r"\[event\] room/participant\.joined", 15), "B sees A's caller (participant.joined)")
         check(procs.wait_for_output(gw_a, r"\[event\] web/participant\.joined", 15), "A sees B's browser join")
@@ -85,8 +86,8 @@ def main():
         except Exception:
             pass
         check(gw_b.poll() == 0, f"gateway B exits 0 after the call ({gw_b.poll()})")
-        left = wait_gone([pid] + group_pids(pid))
-        check(not left, f"no process of B's Chromium is left ({left})")
+        left = wait_gone(tree)
+        check(not left, f"no process of B's Chromium is left ({len(tree)} checked, {left})")
 
         wav1, wav2 = caller1.received_wav(), caller2.received_wav()
         established = mgwtest.wav_stat(wav1)["length"]
