@@ -101,6 +101,8 @@ def main():
         call = sip_faults.Call(sip_port)
         pid = chromium_pid(procs, gw)
 
+        said = procs.output(gw).count("Chromium's sandbox is off")
+        check(said == 1, f"as root Chromium runs without its sandbox, and the log says so once ({said})")
         time.sleep(2)  # Chromium starts its helpers (zygotes, renderer, GPU, network)
         group = browser_pids(gw.pid, pid)
         mgwtest.log(f"Chromium pid {pid} and {len(group) - 1} processes it started")
