@@ -6,15 +6,18 @@
 // (output "tab": the tab's own capture; "peers": the room's tracks mixed and
 // laid out in the page).
 #include "browser/chromium.hpp"
+#include "devtools/json_fields.hpp"
 #include "devtools/page_session.hpp"
 #include "media/local_peer.hpp"
 #include "inject_js.hpp"
+#include "join/ice_servers.hpp"
 #include "join/join_runner.hpp"
 #include "join/join_script.hpp"
 
 #include <mediagw/node.hpp>
 
 #include <json-glib/json-glib.h>
+#include <sys/random.h>
 
 #include <map>
 #include <memory>
@@ -57,20 +60,15 @@ constexpr mgw_port_spec ports[] = {
     mediagw::port::output("video", mediagw::port::video, "video/x-vp8", "what the page shows (the room)"),
 };
 
-std::string member_string(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return "";
-    JsonNode *n = json_object_get_member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                         : "";
-}
-
-// A name the page cannot guess: the binding is our script's line to the node.
+// A name the page cannot guess (the binding is our script's line to the
+// node; the script takes it off the page's global object at once).
 std::string random_binding()
 {
+    guint32 r[2] = {0, 0};
+    if (getrandom(r, sizeof r, 0) != sizeof r)
+        r[0] = g_random_int(), r[1] = g_random_int();
     char text[40];
-    g_snprintf(text, sizeof text, "__mgw_%08x%08x", g_random_int(), g_random_int());
+    g_snprintf(text, sizeof text, "__mgw_%08x%08x", r[0], r[1]);
     return text;
 }
 
@@ -281,38 +279,17 @@ private:
                 {"ice_servers", ice}};
     }
 
-    // The `ice` turn node's servers as RTCIceServer JSON (fresh ephemeral
-    // credentials: asked when the room is joined).
+    // The `ice` turn node's servers (fresh ephemeral credentials: asked
+    // when the room is joined).
     std::string ice_servers_json()
     {
         if (str("ice").empty())
             return "[]";
         GstStructure *servers = query_node(str("ice"), "ice-servers");
-        if (!servers)
-            return "[]";
-        const char *user = gst_structure_get_string(servers, "username");
-        const char *password = gst_structure_get_string(servers, "password");
-        std::string out = "[";
-        for (const char *field : {"stun", "turn"}) {
-            const GValue *v = gst_structure_get_value(servers, field);
-            if (!v || !G_VALUE_HOLDS(v, G_TYPE_STRV))
-                continue;
-            for (auto p = static_cast<char **>(g_value_get_boxed(v)); p && *p; ++p) {
-                // webrtcbin's "turn://user:pass@host:port?transport=" -> "turn:host:port?transport="
-                std::string uri = *p;
-                const size_t scheme = uri.find("://");
-                if (scheme != std::string::npos) {
-                    const size_t at = uri.find('@', scheme);
-                    uri = uri.substr(0, scheme) + ":" + uri.substr(at == std::string::npos ? scheme + 3 : at + 1);
-                }
-                out += std::string(out.size() > 1 ? "," : "") + "{\"urls\":" + json_quote(uri);
-                if (g_str_equal(field, "turn") && user && password)
-                    out += ",\"username\":" + json_quote(user) + ",\"credential\":" + json_quote(password);
-                out += "}";
-            }
-        }
-        gst_structure_free(servers);
-        return out + "]";
+        std::string out = rtc_ice_servers_json(servers);
+        if (servers)
+            gst_structure_free(servers);
+        return out;
     }
 
     // The join script's count of the others in the room: participant

@@ -1,6 +1,7 @@
 // Join scripts (plugins/browser-capture/join/join_script.cpp): the format's
 // checks with their positions, variable quoting, the search path, and the
 // shipped scripts of conf/join parse.
+#include "../../plugins/browser-capture/join/ice_servers.hpp"
 #include "../../plugins/browser-capture/join/join_runner.hpp"
 #include "../../plugins/browser-capture/join/join_script.hpp"
 
@@ -273,4 +274,19 @@ TEST_CASE("DTMF keys: digits within 3 s of each other")
     CHECK_FALSE(valid_dtmf_key(""));
     CHECK_FALSE(valid_dtmf_key("a"));
     CHECK_FALSE(valid_dtmf_key("E"));
+}
+
+TEST_CASE("a turn node's servers as RTCIceServer JSON for ${ice_servers}")
+{
+    CHECK(rtc_ice_servers_json(nullptr) == "[]");
+    const char *stun[] = {"stun://stun.example.org:3478", nullptr};
+    const char *turn[] = {"turn://1700000000%3Amediagw:c2VjcmV0@turn.example.org:3478?transport=udp", nullptr};
+    GstStructure *s = gst_structure_new("ice-servers", "stun", G_TYPE_STRV, stun, "turn", G_TYPE_STRV, turn,
+                                        "username", G_TYPE_STRING, "1700000000:mediagw", "password", G_TYPE_STRING,
+                                        "c2VjcmV0\"", nullptr);
+    CHECK(rtc_ice_servers_json(s) ==
+          "[{\"urls\":\"stun:stun.example.org:3478\"},"
+          "{\"urls\":\"turn:turn.example.org:3478?transport=udp\",\"username\":\"1700000000:mediagw\","
+          "\"credential\":\"c2VjcmV0\\\"\"}]");
+    gst_structure_free(s);
 }

@@ -1,29 +1,11 @@
 #include "page_session.hpp"
 
+#include "json_fields.hpp"
+
 #include <cstdio>
 #include <vector>
 
 namespace browsercapture {
-namespace {
-
-std::string member_string(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return "";
-    JsonNode *n = json_object_get_member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                         : "";
-}
-
-gint64 member_int(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return 0;
-    JsonNode *n = json_object_get_member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_int(n) : 0;
-}
-
-} // namespace
 
 PageSession::PageSession(DevToolsPipe &pipe, std::string binding, std::string script, int width, int height,
                          Callbacks cb)

@@ -11,13 +11,13 @@
 // fps, input, output, layout}.
 (() => {
   'use strict';
-  if (window.top !== window || window.__mgw) return;
   const CFG = __MGW_CONFIG__;
-  // The binding's name is random per gateway; keep our reference and take it
-  // off the global object so that the page's scripts cannot use it.
+  // The binding (its name is random per gateway) exists in every frame of
+  // the tab: keep our reference and take it off the global object before any
+  // of the page's scripts (an iframe's included) can call it.
   const binding = window[CFG.binding];
-  if (typeof binding !== 'function') return;
   try { delete window[CFG.binding]; } catch (e) { /* not configurable: keep going */ }
+  if (window.top !== window || window.__mgw || typeof binding !== 'function') return;
   const send = msg => { try { binding(JSON.stringify(msg)); } catch (e) { /* pipe gone */ } };
 
   const OrigPC = window.RTCPeerConnection;
