@@ -3,6 +3,9 @@
 - start_room_gateway(): the pipeline on a free SIP port, aimed at a room page.
 - chromium_pids(): the gateway's Chromium and every process of its group.
 - no_processes_left(): none of them is alive any more.
+- heard_frequency(): the tone a selenium participant hears in a stream.
+- caller_sees(): the size of what the caller decodes (baresip snapshot).
+- exits_clean(): after the call, the gateway exits 0 and its Chromium is gone.
 """
 import os
 import re
@@ -76,3 +79,34 @@ def wait_gone(pids, timeout=5):
 
 def event_lines(procs, gw, node, name):
     return re.findall(r"\[event\] " + re.escape(node) + "/" + re.escape(name) + r"(?:, (.*))?", procs.output(gw))
+
+
+def heard_frequency(b, stream_js, tries=8):
+    """Dominant frequency (Hz) a selenium Browser hears in the MediaStream
+    `stream_js` evaluates to; None: silence on every try (media may take a
+    moment after connecting)."""
+    for _ in range(tries):
+        r = b.js(f"return ({browser.DOMINANT_FREQUENCY_JS})({stream_js}, 1500)")
+        if r and r.get("hz"):
+            return r["hz"]
+    return None
+
+
+def caller_sees(caller, wd, name="caller"):
+    """(width, height) of the video the baresip `caller` decodes now, or None."""
+    shot = os.path.join(wd, f"{name}-sees.png")
+    caller.command("snapshot_recv", shot)
+    time.sleep(1)
+    return mgwtest.png_size(shot)
+
+
+def exits_clean(gw, tree, who="the gateway"):
+    """After its call: `gw` exits 0 (one call per process) and none of the
+    processes of `tree` (browser_pids) is left."""
+    try:
+        gw.wait(15)
+    except Exception:
+        pass
+    mgwtest.check(gw.poll() == 0, f"{who} exits 0 after the call ({gw.poll()})")
+    left = wait_gone(tree)
+    mgwtest.check(not left, f"no process of {who}'s Chromium is left ({len(tree)} checked, {left})")

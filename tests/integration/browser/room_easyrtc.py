@@ -27,7 +27,7 @@ import mgwtest  # noqa: E402
 import rooms  # noqa: E402
 import tonecheck  # noqa: E402
 import webrtc_common as wc  # noqa: E402
-from room_common import browser_pids, chromium_pid, start_room_gateway, wait_gone  # noqa: E402
+from room_common import browser_pids, caller_sees, chromium_pid, exits_clean, heard_frequency, start_room_gateway  # noqa: E402,E501
 
 OTHER_HZ, NAME = 440, "SIP caller"
 
@@ -64,12 +64,7 @@ def main():
 
             mgwtest.log("other's box1: " + str(other.js("return (() => { const s = document.getElementById('box1').srcObject;"
                         " return s ? s.getTracks().map(t => t.kind + ':' + t.readyState + ':' + t.muted + ':' + t.enabled) : null; })()")))
-            hz = None
-            for _ in range(8):
-                r = other.js(f"return ({browser.DOMINANT_FREQUENCY_JS})(document.getElementById('box1').srcObject, 1500)")
-                if r and r.get("hz"):
-                    hz = r["hz"]
-                    break
+            hz = heard_frequency(other, "document.getElementById('box1').srcObject")
             check(hz and abs(hz - wc.CALLER_HZ) < 20, f"the other participant hears the caller's {wc.CALLER_HZ} Hz ({hz} Hz)")
             other.wait_js("return (() => { const v = document.getElementById('box1');"
                           " return v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 10; })()",
@@ -77,23 +72,14 @@ def main():
             mgwtest.log("ok: the other participant decodes the caller's video")
 
             time.sleep(4)  # the caller records the room meanwhile
-            shot = os.path.join(wd, "caller.png")
-            caller.command("snapshot_recv", shot)
-            time.sleep(1)
-            size = mgwtest.png_size(shot)
+            size = caller_sees(caller, wd)
             check(size == (640, 360), f"the caller decodes the room's video at the gateway's size ({size})")
 
             caller.hangup()
             check(procs.wait_for_output(gw, r"\[event\] room/room\.left", 10), "the gateway left (room.left)")
             other.wait_js("return easyrtc.getConnectionCount() == 0", 15, "the other participant loses the gateway")
             mgwtest.log("ok: the other participant lost the gateway")
-            try:
-                gw.wait(15)
-            except Exception:
-                pass
-            check(gw.poll() == 0, f"the gateway exits 0 after the call ({gw.poll()})")
-            left = wait_gone(tree)
-            check(not left, f"no process of the gateway's Chromium is left ({len(tree)} checked, {left})")
+            exits_clean(gw, tree)
 
             wav = caller.received_wav()
             f = wav and tonecheck.tone_frequency(wav, 4.0, 2.0)

@@ -28,7 +28,7 @@ import mgwtest  # noqa: E402
 import rooms  # noqa: E402
 import tonecheck  # noqa: E402
 import webrtc_common as wc  # noqa: E402
-from room_common import browser_pids, chromium_pid, start_room_gateway, wait_gone  # noqa: E402
+from room_common import browser_pids, caller_sees, chromium_pid, exits_clean, heard_frequency, start_room_gateway  # noqa: E402,E501
 
 ROOM, ALICE_HZ, NAME = 4321, 440, "SIPcaller42"  # the demo takes alphanumeric names only
 
@@ -74,12 +74,7 @@ def main():
                   "the gateway sees alice (participant.joined)")
 
             alice.wait_js(f"return !!{FEED_STREAM_JS}", 20, "alice shows the gateway's feed")
-            hz = None
-            for _ in range(8):
-                r = alice.js(f"return ({browser.DOMINANT_FREQUENCY_JS})({FEED_STREAM_JS}, 1500)")
-                if r and r.get("hz"):
-                    hz = r["hz"]
-                    break
+            hz = heard_frequency(alice, FEED_STREAM_JS)
             check(hz and abs(hz - wc.CALLER_HZ) < 20, f"alice hears the caller's {wc.CALLER_HZ} Hz ({hz} Hz)")
             alice.wait_js("return (() => { const v = document.querySelector('#videoremote1 video');"
                           " return v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 10; })()",
@@ -88,10 +83,7 @@ def main():
             mgwtest.log(f"ok: alice decodes the caller's video ({w} px wide)")
 
             time.sleep(4)  # the caller records alice meanwhile
-            shot = os.path.join(wd, "caller.png")
-            caller.command("snapshot_recv", shot)
-            time.sleep(1)
-            size = mgwtest.png_size(shot)
+            size = caller_sees(caller, wd)
             check(size == (640, 360), f"the caller decodes the room's video at the gateway's size ({size})")
 
             caller.hangup()
@@ -101,13 +93,7 @@ def main():
                 time.sleep(0.3)
             check(not any(p.get("display") == NAME for p in admin.participants(ROOM)),
                   "Janus no longer lists the gateway")
-            try:
-                gw.wait(15)
-            except Exception:
-                pass
-            check(gw.poll() == 0, f"the gateway exits 0 after the call ({gw.poll()})")
-            left = wait_gone(tree)
-            check(not left, f"no process of the gateway's Chromium is left ({len(tree)} checked, {left})")
+            exits_clean(gw, tree)
 
             wav = caller.received_wav()
             f = wav and tonecheck.tone_frequency(wav, 4.0, 2.0)

@@ -10,7 +10,6 @@ than the browser process; the log has no "sandbox is off" line; the profile
 directory belongs to nobody and is removed when the gateway stops.
 """
 import os
-import re
 import subprocess
 import sys
 import time

@@ -28,7 +28,7 @@ import mgwtest  # noqa: E402
 import tonecheck  # noqa: E402
 import webrtc_common as wc  # noqa: E402
 from baresip import Baresip  # noqa: E402
-from room_common import browser_pids, chromium_pid, start_room_gateway, wait_gone  # noqa: E402
+from room_common import browser_pids, chromium_pid, exits_clean, start_room_gateway  # noqa: E402
 
 CALLER2_HZ = 600
 
@@ -81,13 +81,7 @@ def main():
         check(procs.wait_for_output(gw_b, r"\[event\] room/room\.left", 10), "B left the room (room.left)")
         check(procs.wait_for_output(gw_a, r"\[event\] web/room\.empty", 15), "A saw B's browser leave (room.empty)")
         check(caller1.wait_event("CALL_CLOSED", 10) is not None, "A hung up on caller 1")
-        try:
-            gw_b.wait(15)
-        except Exception:
-            pass
-        check(gw_b.poll() == 0, f"gateway B exits 0 after the call ({gw_b.poll()})")
-        left = wait_gone(tree)
-        check(not left, f"no process of B's Chromium is left ({len(tree)} checked, {left})")
+        exits_clean(gw_b, tree, 'gateway B')
 
         wav1, wav2 = caller1.received_wav(), caller2.received_wav()
         established = mgwtest.wav_stat(wav1)["length"]
