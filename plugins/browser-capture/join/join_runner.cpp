@@ -55,12 +55,15 @@ std::string type_expression(const std::string &selector, const std::string &text
            "  return true;\n})()";
 }
 
-// A script (statements allowed) run by indirect eval in the global scope, as
-// Runtime.evaluate would; its value, when a promise, is awaited; its
-// declarations stay inside it (a retry after a navigation cannot collide).
+// A script (statements allowed) as a block: Runtime.evaluate runs it as a
+// script and answers with its completion value, awaited when a promise; its
+// declarations stay inside the block (a retry after a navigation cannot
+// collide). Not eval(): a page's Content-Security-Policy without
+// 'unsafe-eval' (Jitsi Meet's, for one) would refuse it, while DevTools'
+// own evaluation is exempt.
 std::string eval_expression(const std::string &script)
 {
-    return "Promise.resolve((0, eval)(" + js_string(script) + ")).then(() => true)";
+    return "{\n" + script + "\n}";
 }
 
 std::string trim(const std::string &s)
