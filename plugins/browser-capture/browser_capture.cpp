@@ -4,8 +4,12 @@
 // (input "inject": a local WebRTC session with the node's webrtcbin), runs the
 // service's join script, and sends back what the page shows and plays
 // (output "tab": the tab's own capture; "peers": the room's tracks mixed and
-// laid out in the page).
+// laid out in the page). Input "devices" with output "screen" (devices
+// mode, devices/devices_mode.hpp): the caller through snd-aloop and
+// v4l2loopback devices, Chromium visible on a private Xvfb, the room
+// captured from the screen and a private PulseAudio.
 #include "browser/chromium.hpp"
+#include "devices/devices_mode.hpp"
 #include "devtools/json_fields.hpp"
 #include "devtools/page_session.hpp"
 #include "media/local_peer.hpp"
@@ -39,10 +43,19 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::node("ice", "ice-servers", "a turn node: its servers handed to join scripts (${ice_servers})"),
     mediagw::prop::integer("alone_timeout", "0",
                            "seconds alone in the room (the join script counts participants) before room.empty; 0: never"),
-    mediagw::prop::choice("input", "inject", "inject",
-                          "inject: the caller is the page's camera and microphone through a script, no devices"),
-    mediagw::prop::choice("output", "tab|peers", "tab",
-                          "tab: what the tab shows and plays; peers: the room's remote tracks mixed and laid out"),
+    mediagw::prop::choice("input", "inject|devices", "inject",
+                          "inject: the caller is the page's camera and microphone through a script, no devices; "
+                          "devices: Chromium opens audio_device and video_device (fed by aloop-sink and "
+                          "v4l2loopback-sink nodes), output screen"),
+    mediagw::prop::choice("output", "tab|peers|screen", "tab",
+                          "tab: what the tab shows and plays; peers: the room's remote tracks mixed and laid out; "
+                          "screen (input devices): Chromium's private X display and PulseAudio captured"),
+    mediagw::prop::string("audio_device", "hw:Loopback,1,0",
+                          "input devices: the ALSA capture PCM that is the page's microphone (snd-aloop's capture "
+                          "side of what an aloop-sink node plays into hw:Loopback,0,0)"),
+    mediagw::prop::string("video_device", "/dev/video10",
+                          "input devices: the V4L2 device that is the page's camera (a v4l2loopback device a "
+                          "v4l2loopback-sink node writes)"),
     mediagw::prop::choice("layout", "speaker|grid", "speaker", "output peers: the active speaker, or all tiled"),
     mediagw::prop::integer("width", "1280", "page and captured width in pixels"),
     mediagw::prop::integer("height", "720", "page and captured height in pixels"),
@@ -56,8 +69,10 @@ constexpr mgw_property_spec properties[] = {
 constexpr mgw_port_spec ports[] = {
     mediagw::port::input("audio", mediagw::port::audio, "audio/x-opus", "the page's microphone"),
     mediagw::port::input("video", mediagw::port::video, "video/x-vp8", "the page's camera"),
-    mediagw::port::output("audio", mediagw::port::audio, "audio/x-opus", "what the page plays (the room)"),
-    mediagw::port::output("video", mediagw::port::video, "video/x-vp8", "what the page shows (the room)"),
+    mediagw::port::output("audio", mediagw::port::audio, "audio/x-opus; audio/x-raw",
+                          "what the page plays (the room; raw from output screen)"),
+    mediagw::port::output("video", mediagw::port::video, "video/x-vp8; video/x-raw",
+                          "what the page shows (the room; raw from output screen)"),
 };
 
 // A name the page cannot guess (the binding is our script's line to the
@@ -91,6 +106,7 @@ public:
                                  },
                                  [this](const std::string &why) { room_failed(why); },
                                  [this](const std::string &why) { fail(why); }});
+        make_devices_mode(aout, vout);
         // Read now: a missing or broken join script fails the gateway at
         // start, with the file's line and column, before any call.
         if (!str("join").empty()) {
@@ -116,6 +132,8 @@ public:
             o.extra_args = list("extra_args");
             if (const char *dir = g_getenv("MEDIAGW_BROWSER_LOG"))
                 o.log_path = std::string(dir);
+            if (devices_)
+                devices_->start(o);
             chromium_ = std::make_unique<Chromium>(
                 o,
                 [this](const std::string &method, JsonObject *params, const std::string &session) {
@@ -172,6 +190,8 @@ public:
         try {
             shut_down();
             peer_->end_streams();
+            if (devices_)
+                devices_->end_streams();
             if (joined_)
                 emit(gst_structure_new("room.left", "reason", G_TYPE_STRING, "stopping", nullptr));
             joined_ = false;
@@ -209,7 +229,9 @@ private:
         JsonObject *m = json_node_get_object(json_parser_get_root(parser));
         const std::string type = member_string(m, "t");
         try {
-            if (type == "hello") {
+            if (type == "hello" && devices_) {
+                // devices mode: no local session, the page has real devices
+            } else if (type == "hello") {
                 page_context_ = context;
                 peer_->restart();
             } else if (type == "answer" && context == page_context_) {
@@ -379,11 +401,38 @@ private:
         if (peer_)
             peer_->close();
         chromium_.reset();
+        if (devices_)
+            devices_->stop(); // after Chromium: its display and sound server go last
+    }
+
+    // Input "devices" (with output "screen"): see devices/devices_mode.hpp.
+    void make_devices_mode(GstPad *audio_out, GstPad *video_out)
+    {
+        const bool devices = str("input") == "devices", screen = str("output") == "screen";
+        if (!devices && !screen)
+            return;
+        if (!devices)
+            throw mediagw::Error("output screen captures Chromium's own display and sound: it needs input = "
+                                 "\"devices\" (inject mode runs Chromium headless; use output tab or peers there)");
+        if (!screen)
+            throw mediagw::Error("input devices sends the room back from the screen: set output = \"screen\" "
+                                 "(tab and peers go back over inject mode's local session)");
+        DevicesMode::Config config{str("audio_device"), str("video_device"), int(integer("width")),
+                                   int(integer("height")), int(integer("framerate")), ""};
+        if (const char *path = g_getenv("MEDIAGW_BROWSER_LOG"))
+            config.log_path = path;
+        devices_ = std::make_unique<DevicesMode>(
+            bin(), audio_out, video_out, config,
+            DevicesMode::Callbacks{[this](const std::string &why) { room_failed(why); },
+                                   [this](bool warning, const std::string &message) {
+                                       log(warning ? MGW_LOG_WARNING : MGW_LOG_INFO, "%s", message.c_str());
+                                   }});
     }
 
     std::string binding_ = random_binding();
     std::unique_ptr<LocalPeer> peer_;
     std::unique_ptr<Chromium> chromium_;
+    std::unique_ptr<DevicesMode> devices_; // input devices
     std::unique_ptr<PageSession> page_;
     int page_context_ = 0;
     guint stats_timer_ = 0, fit_timer_ = 0, alone_timer_ = 0;

@@ -79,9 +79,13 @@ std::vector<std::string> Chromium::arguments(const ChromiumOptions &o, const std
         a.push_back("--headless=new");
         a.push_back("--disable-gpu");
     } else {
+        // Devices mode: full screen on the node's own Xvfb (no window
+        // manager), drawn in software like headless.
         a.push_back("--kiosk");
         a.push_back("--window-position=0,0");
         a.push_back("--disable-infobars");
+        a.push_back("--ozone-platform=x11");
+        a.push_back("--disable-gpu");
     }
     if (!sandbox)
         a.push_back("--no-sandbox");
@@ -134,8 +138,9 @@ Chromium::Chromium(const ChromiumOptions &o, DevToolsPipe::Event event, Log log,
     Spawn spawn;
     spawn.argv = arguments(o, profile_, sandbox);
     spawn.env = o.env;
+    spawn.unset_env = {"WAYLAND_DISPLAY"};
     if (o.headless)
-        spawn.unset_env = {"DISPLAY", "WAYLAND_DISPLAY"};
+        spawn.unset_env.push_back("DISPLAY");
     spawn.fds = {{3, to_browser[0]}, {4, from_browser[1]}};
     spawn.log_path = o.log_path;
     try {
