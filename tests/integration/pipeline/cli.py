@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The CLI's contract: plugins, inspect, validate (every error as
-file:line:col, exit 2), run refusing unimplemented plugins, exit codes.
+file:line:col, exit 2), run refusing a node that cannot be built, exit codes.
 
-The mission plugins that work (sip-sofia, webrtc-direct, aloop-sink,
-v4l2loopback-sink, turn) are listed as such; browser-capture is listed,
-described as not implemented yet, and is not counted among them: a
-pipeline using it validates, but `run` refuses it (exit 2, "plugin
-'browser-capture' is not implemented yet") before any node starts."""
+The six mission plugins (sip-sofia, webrtc-direct, browser-capture,
+aloop-sink, v4l2loopback-sink, turn) are listed and none says "not
+implemented". A node whose plugin refuses its configuration at build time
+(browser-capture with a broken join script) makes `run` exit 2 with the
+error naming the node and the script's file:line:col, before any node
+starts."""
 import os
 import re
 import subprocess
@@ -33,14 +34,12 @@ r = mediagw("plugins")
 check(r.returncode == 0, "plugins: exit 0")
 listed = dict(re.findall(r"^(\S+)\s+\d+\.\d+\.\d+\s+(.*)$", r.stdout, re.M))   # name -> description
 names = set(listed)
-mission = {"sip-sofia", "webrtc-direct", "aloop-sink", "v4l2loopback-sink", "turn"}
+mission = {"sip-sofia", "webrtc-direct", "browser-capture", "aloop-sink", "v4l2loopback-sink", "turn"}
 utility = {"gst", "tone", "test-pattern", "wav-sink", "counter-sink", "event-timer"}
-check(mission <= names, f"plugins lists the five working mission plugins (missing {mission - names})")
+check(mission <= names, f"plugins lists the six mission plugins (missing {mission - names})")
 check(utility <= names, f"plugins lists the utility plugins (missing {utility - names})")
 unimplemented = {n for n, d in listed.items() if "not implemented" in d}
-check(unimplemented == {"browser-capture"},
-      f"browser-capture, and only it, is listed as not implemented yet ({sorted(unimplemented)})")
-check("browser-capture" in names, "plugins lists browser-capture")
+check(not unimplemented, f"no plugin is listed as not implemented ({sorted(unimplemented)})")
 check(all(os.path.isabs(p) for p in re.findall(r"^\s+(/\S+\.so)$", r.stdout, re.M)), "plugins shows paths")
 
 r = mediagw("inspect", "tone")
@@ -75,24 +74,28 @@ with workdir() as d:
     lines = [l for l in r.stderr.splitlines() if ": error: " in l]
     check(lines == sorted(lines, key=lambda l: [int(x) for x in l.split(":")[1:3]]), "errors come in file order")
 
-    # browser-capture in a pipeline with working nodes around it: tone -> room -> wav-sink.
-    unimplemented, wav = os.path.join(d, "capture.toml"), os.path.join(d, "capture.wav")
-    with open(unimplemented, "w") as f:
+    # browser-capture with a broken join script, working nodes around it: tone -> room -> wav-sink.
+    capture, wav, script = (os.path.join(d, n) for n in ("capture.toml", "capture.wav", "join.toml"))
+    with open(script, "w") as f:
+        f.write('[service]\nname = "x"\n\n[[step]]\nname = "a"\nwiat = "#x"\n')
+    with open(capture, "w") as f:
         f.write('[node.tone]\nplugin = "tone"\n\n'
-                '[node.room]\nplugin = "browser-capture"\nurl = "http://127.0.0.1:9/"\ninputs = { audio = "tone.audio" }\n\n'
+                f'[node.room]\nplugin = "browser-capture"\nurl = "http://127.0.0.1:9/"\njoin = "{script}"\n'
+                'inputs = { audio = "tone.audio" }\n\n'
                 f'[node.rec]\nplugin = "wav-sink"\npath = "{wav}"\ninputs = {{ audio = "room.audio" }}\n')
-    r = mediagw("validate", unimplemented)
-    check(r.returncode == 0, "a valid pipeline with the unimplemented browser-capture validates")
+    r = mediagw("validate", capture)
+    check(r.returncode == 0, "the pipeline validates (the join script is read when the node is built)")
     t0 = time.monotonic()
-    r = mediagw("run", unimplemented)
+    r = mediagw("run", capture)
     took = time.monotonic() - t0
     errors = [l.split("ERROR ", 1)[1].strip() for l in r.stderr.splitlines() if " ERROR " in l]
-    check(r.returncode == 2, f"run refuses browser-capture: exit 2 (got {r.returncode})")
-    check(errors == ["[core] node 'room' (plugin browser-capture): plugin 'browser-capture' is not implemented yet"],
-          f"with one error naming the node and 'not implemented yet' ({errors})")
+    check(r.returncode == 2, f"run refuses the node: exit 2 (got {r.returncode})")
+    check(len(errors) == 1 and errors[0].startswith("[core] node 'room' (plugin browser-capture): ") and
+          f"{script}:6:1: error: unknown key 'wiat'" in r.stderr,
+          f"with one error naming the node and the script's line and column ({errors})")
     check(took < 10, f"at once ({took:.1f} s)")
-    check(not os.path.exists(wav) and "ready" not in r.stderr,
-          "before any node started (the wav-sink wrote no file, the gateway was never ready)")
+    check(not os.path.exists(wav) and "ready" not in r.stderr and "Chromium started" not in r.stderr,
+          "before any node started (no wav written, never ready, no Chromium)")
 
     r = mediagw("validate", os.path.join(d, "absent.toml"))
     check(r.returncode == 2 and "absent.toml: error: cannot read" in r.stderr, "missing file: exit 2")
