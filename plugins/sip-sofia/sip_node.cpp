@@ -1,18 +1,19 @@
 // sip-sofia: answers SIP calls (one at a time) and carries their audio as
-// the node's ports. SIP in sip_agent, SDP in sdp_negotiation, RTP in
-// rtp_media; this file wires them to the core (properties, ports, events).
-#include "ice_sdp.hpp"
-#include "ice_settings.hpp"
-#include "ice_transport.hpp"
-#include "rtp_media.hpp"
-#include "sdp_checks.hpp"
-#include "sdp_negotiation.hpp"
-#include "sip_agent.hpp"
-#include "sip_info.hpp"
-#include "sip_settings.hpp"
-#include "srtp.hpp"
-#include "turn_settings.hpp"
-#include "turn_transport.hpp"
+// the node's ports. SIP in signalling/ (sip_agent), SDP in sdp/
+// (sdp_negotiation), RTP in media/ (rtp_media), STUN/TURN/ICE in nat/; this
+// file wires them to the core (properties, ports, events).
+#include "media/rtp_media.hpp"
+#include "nat/ice_sdp.hpp"
+#include "nat/ice_settings.hpp"
+#include "nat/ice_transport.hpp"
+#include "nat/turn_settings.hpp"
+#include "nat/turn_transport.hpp"
+#include "sdp/sdp_checks.hpp"
+#include "sdp/sdp_negotiation.hpp"
+#include "sdp/srtp.hpp"
+#include "signalling/sip_agent.hpp"
+#include "signalling/sip_info.hpp"
+#include "signalling/sip_settings.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -29,7 +30,7 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("listen", "udp:127.0.0.1:5060",
                           "SIP transport and address, [udp:|tcp:]ADDR:PORT (no prefix: UDP and TCP); "
                           "port 0 takes a free one (logged)"),
-    SIP_SIGNALLING_PROPERTIES, // sip_settings.hpp: TLS, account, call policy, dial, timers
+    SIP_SIGNALLING_PROPERTIES, // signalling/sip_settings.hpp: TLS, account, call policy, dial, timers
     mediagw::prop::string("rtp_address", nullptr, "address of the RTP sockets and of SDP c= (default: the listen one)"),
     mediagw::prop::node("ice", "ice-servers",
                         "a turn node: each call's RTP and RTCP go through a relay allocated on its first TURN "

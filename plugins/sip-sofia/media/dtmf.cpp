@@ -1,4 +1,4 @@
-#include "dtmf.hpp"
+#include "media/dtmf.hpp"
 
 #include <algorithm>
 

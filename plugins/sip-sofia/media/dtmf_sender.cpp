@@ -1,4 +1,4 @@
-#include "dtmf_sender.hpp"
+#include "media/dtmf_sender.hpp"
 
 #include <gst/rtp/gstrtpbuffer.h>
 

@@ -1,4 +1,4 @@
-#include "latching.hpp"
+#include "media/latching.hpp"
 
 #include <gst/net/gstnetaddressmeta.h>
 

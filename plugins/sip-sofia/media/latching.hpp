@@ -6,7 +6,7 @@
 // other source are dropped before they reach rtpbin.
 #pragma once
 
-#include "rtp_source_policy.hpp"
+#include "media/rtp_source_policy.hpp"
 
 #include <gio/gio.h>
 #include <gst/gst.h>

@@ -2,8 +2,8 @@
 // builds its chain around the four elements a transport makes, so a new
 // transport (ICE with TURN candidates from a `turn` node) plugs in without
 // touching the rest of the plugin. Plain UDP is udp_transport.hpp; a TURN
-// relay (the phone-behind-NAT case) is turn_transport.hpp; ICE (RFC 8445,
-// libnice) is ice_transport.hpp.
+// relay (the phone-behind-NAT case) is nat/turn_transport.hpp; ICE (RFC 8445,
+// libnice) is nat/ice_transport.hpp.
 #pragma once
 
 #include <gst/gst.h>

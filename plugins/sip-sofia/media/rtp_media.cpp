@@ -1,4 +1,4 @@
-#include "rtp_media.hpp"
+#include "media/rtp_media.hpp"
 
 #include <cstring>
 

@@ -1,11 +1,11 @@
 // The RTP side of one call: one rtpbin with a session per stream (0 audio,
 // 1 video, rtp_stream.hpp), built from a Negotiation and torn down at the
 // end of the call or when a re-INVITE changes it. RTCP (and PLI/FIR) runs in
-// rtpbin, and so does SRTP (srtp.hpp) when negotiated.
+// rtpbin, and so does SRTP (sdp/srtp.hpp) when negotiated.
 #pragma once
 
-#include "rtp_stream.hpp"
-#include "sdp_negotiation.hpp"
+#include "media/rtp_stream.hpp"
+#include "sdp/sdp_negotiation.hpp"
 
 #include <gst/gst.h>
 

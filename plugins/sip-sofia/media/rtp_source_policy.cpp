@@ -1,4 +1,4 @@
-#include "rtp_source_policy.hpp"
+#include "media/rtp_source_policy.hpp"
 
 namespace sipsofia {
 

@@ -1,7 +1,7 @@
-#include "rtp_stream.hpp"
+#include "media/rtp_stream.hpp"
 
-#include "srtp.hpp"
-#include "udp_transport.hpp"
+#include "media/udp_transport.hpp"
+#include "sdp/srtp.hpp"
 
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/video/video-event.h>

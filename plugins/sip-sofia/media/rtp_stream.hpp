@@ -5,16 +5,16 @@
 //   input ghost pad -> payloader -> rtpbin send session N -> udpsink
 // With SRTP, rtpbin puts srtpenc/srtpdec next to the sockets inside it.
 // The sockets and their elements come from a MediaTransport (plain UDP,
-// udp_transport.hpp, or a TURN relay, turn_transport.hpp); the udpsinks
+// udp_transport.hpp, or a TURN relay, nat/turn_transport.hpp); the udpsinks
 // follow the source of the peer's packets (latching.hpp; with a relay that
 // source is the TURN server, so nothing changes).
 #pragma once
 
-#include "dtmf.hpp"
-#include "dtmf_sender.hpp"
-#include "latching.hpp"
-#include "media_transport.hpp"
-#include "sdp_negotiation.hpp"
+#include "media/dtmf.hpp"
+#include "media/dtmf_sender.hpp"
+#include "media/latching.hpp"
+#include "media/media_transport.hpp"
+#include "sdp/sdp_negotiation.hpp"
 
 #include <gio/gio.h>
 #include <gst/gst.h>

@@ -1,4 +1,4 @@
-#include "udp_transport.hpp"
+#include "media/udp_transport.hpp"
 
 namespace sipsofia {
 

@@ -3,7 +3,7 @@
 // from the port advertised in the SDP (symmetric RTP).
 #pragma once
 
-#include "media_transport.hpp"
+#include "media/media_transport.hpp"
 
 #include <gio/gio.h>
 

@@ -1,5 +1,5 @@
-#include "ice_sdp.hpp"
-#include "sdp_text.hpp"
+#include "nat/ice_sdp.hpp"
+#include "sdp/sdp_text.hpp"
 
 #include <gst/sdp/sdp.h>
 

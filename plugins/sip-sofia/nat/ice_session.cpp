@@ -1,4 +1,4 @@
-#include "ice_session.hpp"
+#include "nat/ice_session.hpp"
 
 #include <mediagw/plugin.h>
 

@@ -8,8 +8,8 @@
 // UPnP and ICE-TCP are off: no SSDP multicast, UDP only.
 #pragma once
 
-#include "ice_sdp.hpp"
-#include "turn_client.hpp" // TurnServerConfig, TurnLog
+#include "nat/ice_sdp.hpp"
+#include "nat/turn_client.hpp" // TurnServerConfig, TurnLog
 
 #include <nice/agent.h>
 

@@ -1,6 +1,6 @@
-#include "ice_settings.hpp"
+#include "nat/ice_settings.hpp"
 
-#include "turn_settings.hpp"
+#include "nat/turn_settings.hpp"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-#include "ice_transport.hpp"
+#include "nat/ice_transport.hpp"
 
 namespace sipsofia {
 

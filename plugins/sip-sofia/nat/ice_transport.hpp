@@ -6,8 +6,8 @@
 // into an appsrc (RFC 5761 section 4: packet types 192-223 are RTCP).
 #pragma once
 
-#include "ice_session.hpp"
-#include "media_transport.hpp"
+#include "media/media_transport.hpp"
+#include "nat/ice_session.hpp"
 
 #include <memory>
 

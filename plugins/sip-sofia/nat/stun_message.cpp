@@ -1,4 +1,4 @@
-#include "stun_message.hpp"
+#include "nat/stun_message.hpp"
 
 #include <gio/gio.h>
 #include <glib.h>

@@ -1,4 +1,4 @@
-#include "turn_checks.hpp"
+#include "nat/turn_checks.hpp"
 
 namespace sipsofia::turn {
 

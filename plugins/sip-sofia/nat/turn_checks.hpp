@@ -4,7 +4,7 @@
 // and passes them in. Each returns Problem::None or the reason to drop.
 #pragma once
 
-#include "stun_message.hpp"
+#include "nat/stun_message.hpp"
 
 #include <gio/gio.h>
 

@@ -1,6 +1,6 @@
-#include "turn_client.hpp"
+#include "nat/turn_client.hpp"
 
-#include "turn_checks.hpp"
+#include "nat/turn_checks.hpp"
 
 #include <mediagw/plugin.h>
 

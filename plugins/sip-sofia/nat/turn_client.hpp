@@ -11,7 +11,7 @@
 // no udpsrc runs, a main-loop source reads the socket itself.
 #pragma once
 
-#include "stun_message.hpp"
+#include "nat/stun_message.hpp"
 
 #include <gio/gio.h>
 #include <gst/gst.h>

@@ -1,4 +1,4 @@
-#include "turn_settings.hpp"
+#include "nat/turn_settings.hpp"
 
 #include <cstdlib>
 

@@ -2,7 +2,7 @@
 // first TURN server reachable over UDP and its credentials.
 #pragma once
 
-#include "turn_client.hpp"
+#include "nat/turn_client.hpp"
 
 #include <gst/gst.h>
 

@@ -1,4 +1,4 @@
-#include "turn_transport.hpp"
+#include "nat/turn_transport.hpp"
 
 namespace sipsofia {
 

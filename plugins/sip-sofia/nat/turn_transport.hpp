@@ -6,8 +6,8 @@
 // read anyway.
 #pragma once
 
-#include "media_transport.hpp"
-#include "turn_client.hpp"
+#include "media/media_transport.hpp"
+#include "nat/turn_client.hpp"
 
 namespace sipsofia {
 

@@ -1,4 +1,4 @@
-#include "codecs.hpp"
+#include "sdp/codecs.hpp"
 
 #include <gst/gst.h>
 

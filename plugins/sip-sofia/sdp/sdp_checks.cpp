@@ -1,5 +1,5 @@
-#include "sdp_checks.hpp"
-#include "sdp_text.hpp"
+#include "sdp/sdp_checks.hpp"
+#include "sdp/sdp_text.hpp"
 
 #include <gst/sdp/sdp.h>
 

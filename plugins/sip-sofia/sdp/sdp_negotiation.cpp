@@ -1,4 +1,4 @@
-#include "sdp_negotiation.hpp"
+#include "sdp/sdp_negotiation.hpp"
 
 #include <gst/sdp/sdp.h>
 

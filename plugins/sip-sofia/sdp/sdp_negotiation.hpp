@@ -9,8 +9,8 @@
 // Both give a Negotiation that RtpMedia::start() takes.
 #pragma once
 
-#include "codecs.hpp"
-#include "srtp.hpp"
+#include "sdp/codecs.hpp"
+#include "sdp/srtp.hpp"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "srtp.hpp"
+#include "sdp/srtp.hpp"
 
 #include <sys/random.h>
 

@@ -1,4 +1,4 @@
-#include "call_policy.hpp"
+#include "signalling/call_policy.hpp"
 
 #include <glib.h>
 #include <sys/random.h>

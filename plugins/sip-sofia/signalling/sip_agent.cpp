@@ -1,4 +1,4 @@
-#include "sip_agent.hpp"
+#include "signalling/sip_agent.hpp"
 
 #include <mediagw/plugin.h>
 
@@ -17,8 +17,8 @@
 #include <cstring>
 #include <sofia-sip/msg_header.h>
 
-#include "sdp_checks.hpp"
-#include "sip_info.hpp"
+#include "sdp/sdp_checks.hpp"
+#include "signalling/sip_info.hpp"
 
 namespace sipsofia {
 

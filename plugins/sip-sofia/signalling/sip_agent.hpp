@@ -4,7 +4,7 @@
 // shutdown), not media: the owner gives and takes SDP through Callbacks.
 #pragma once
 
-#include "call_policy.hpp"
+#include "signalling/call_policy.hpp"
 
 #include <glib.h>
 

@@ -1,4 +1,4 @@
-#include "sip_info.hpp"
+#include "signalling/sip_info.hpp"
 
 #include <glib.h>
 

@@ -1,4 +1,4 @@
-#include "sip_settings.hpp"
+#include "signalling/sip_settings.hpp"
 
 #include <glib.h>
 #include <glib/gstdio.h>

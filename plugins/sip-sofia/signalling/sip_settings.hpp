@@ -3,8 +3,8 @@
 // SipAgent takes. The media half stays in sip_node.cpp.
 #pragma once
 
-#include "call_policy.hpp"
-#include "sip_agent.hpp"
+#include "signalling/call_policy.hpp"
+#include "signalling/sip_agent.hpp"
 
 #include <mediagw/node.hpp>
 

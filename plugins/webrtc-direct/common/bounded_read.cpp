@@ -1,4 +1,4 @@
-#include "bounded_read.hpp"
+#include "common/bounded_read.hpp"
 
 #include <algorithm>
 #include <memory>

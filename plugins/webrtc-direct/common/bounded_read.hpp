@@ -6,7 +6,7 @@
 // not drained.
 #pragma once
 
-#include "guard.hpp"
+#include "common/guard.hpp"
 
 #include <libsoup/soup.h>
 

@@ -2,7 +2,7 @@
 // signals fire on its own threads; the node's state lives on the main loop).
 #pragma once
 
-#include "guard.hpp"
+#include "common/guard.hpp"
 
 #include <glib.h>
 

@@ -1,6 +1,6 @@
-#include "janus_api.hpp"
+#include "janus/janus_api.hpp"
 
-#include "bounded_read.hpp"
+#include "common/bounded_read.hpp"
 
 #include <cstring>
 

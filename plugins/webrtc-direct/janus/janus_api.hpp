@@ -5,8 +5,8 @@
 // knows about the videoroom; janus_room does.
 #pragma once
 
-#include "guard.hpp"
-#include "janus_json.hpp"
+#include "common/guard.hpp"
+#include "janus/janus_json.hpp"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>

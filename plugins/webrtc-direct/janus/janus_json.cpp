@@ -1,4 +1,4 @@
-#include "janus_json.hpp"
+#include "janus/janus_json.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "janus_room.hpp"
+#include "janus/janus_room.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -5,8 +5,8 @@
 // sessions and their media; this class only speaks the videoroom API.
 #pragma once
 
-#include "janus_api.hpp"
-#include "session.hpp"
+#include "janus/janus_api.hpp"
+#include "media/session.hpp"
 
 #include <functional>
 #include <map>
@@ -33,7 +33,7 @@ public:
         std::function<void(Session &, const std::string &reason)> feed_gone;
         std::function<void()> joined;
         std::function<void(const std::string &reason)> failed; // the room is lost for the gateway
-        Fail fail_node; // an exception in a callback: the node fails (guard.hpp)
+        Fail fail_node; // an exception in a callback: the node fails (common/guard.hpp)
     };
 
     JanusRoom(Settings settings, Host host);

@@ -1,4 +1,4 @@
-#include "offer.hpp"
+#include "media/offer.hpp"
 
 #include <gst/sdp/sdp.h>
 

@@ -1,6 +1,6 @@
-#include "room_media.hpp"
+#include "media/room_media.hpp"
 
-#include "main_loop.hpp"
+#include "common/main_loop.hpp"
 
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>

@@ -7,8 +7,8 @@
 // every publisher's video decoded and tiled (compositor), raw out.
 #pragma once
 
-#include "guard.hpp"
-#include "session.hpp"
+#include "common/guard.hpp"
+#include "media/session.hpp"
 
 #include <gst/gst.h>
 

@@ -1,6 +1,6 @@
-#include "session.hpp"
+#include "media/session.hpp"
 
-#include "main_loop.hpp"
+#include "common/main_loop.hpp"
 
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>

@@ -5,8 +5,8 @@
 // exposes the pad (link it there, as pad-added handlers do).
 #pragma once
 
-#include "guard.hpp"
-#include "offer.hpp"
+#include "common/guard.hpp"
+#include "media/offer.hpp"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
@@ -49,7 +49,7 @@ public:
         // local_sdp went out without it. Unset: none are reported.
         std::function<void(Session &, guint mline, const std::string &candidate)> local_candidate;
         // An exception in a GStreamer callback (a bug, or an element
-        // missing): the node fails (guard.hpp).
+        // missing): the node fails (common/guard.hpp).
         Fail fail_node;
     };
 

@@ -1,7 +1,7 @@
-#include "http_endpoints.hpp"
+#include "serve/http_endpoints.hpp"
 
-#include "guard.hpp"
-#include "page.hpp"
+#include "common/guard.hpp"
+#include "serve/page.hpp"
 
 #include <cstring>
 #include <sys/socket.h>

@@ -4,7 +4,7 @@
 // candidates, DELETE ends. Bad requests get a 4xx whose reason says what.
 #pragma once
 
-#include "guard.hpp"
+#include "common/guard.hpp"
 
 #include <libsoup/soup.h>
 

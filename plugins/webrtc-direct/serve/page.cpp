@@ -3,7 +3,7 @@
 // the tests: state, the streams, leave().
 //   ?send=0     watch only (no camera/microphone)
 //   ?token=T    bearer token, when the node has one
-#include "page.hpp"
+#include "serve/page.hpp"
 
 namespace webrtcdirect {
 

@@ -1,4 +1,4 @@
-#include "status_json.hpp"
+#include "serve/status_json.hpp"
 
 #include <json-glib/json-glib.h>
 

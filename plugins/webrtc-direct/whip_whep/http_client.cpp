@@ -1,7 +1,7 @@
-#include "http_client.hpp"
+#include "whip_whep/http_client.hpp"
 
-#include "bounded_read.hpp"
-#include "origin.hpp"
+#include "common/bounded_read.hpp"
+#include "whip_whep/origin.hpp"
 
 #include <memory>
 

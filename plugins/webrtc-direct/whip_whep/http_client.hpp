@@ -7,8 +7,8 @@
 // gathers after webrtcbin has already reported gathering complete.
 #pragma once
 
-#include "guard.hpp"
-#include "trickle_fragment.hpp"
+#include "common/guard.hpp"
+#include "whip_whep/trickle_fragment.hpp"
 
 #include <libsoup/soup.h>
 

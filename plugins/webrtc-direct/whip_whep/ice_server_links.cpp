@@ -1,4 +1,4 @@
-#include "ice_server_links.hpp"
+#include "whip_whep/ice_server_links.hpp"
 
 #include <glib.h>
 

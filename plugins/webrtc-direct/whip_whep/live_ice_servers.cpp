@@ -1,4 +1,4 @@
-#include "live_ice_servers.hpp"
+#include "whip_whep/live_ice_servers.hpp"
 
 #include <gst/webrtc/nice/nice.h>
 #include <gst/webrtc/webrtc.h>

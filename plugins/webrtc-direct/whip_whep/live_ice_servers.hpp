@@ -6,7 +6,7 @@
 // and are trickled like any late one.
 #pragma once
 
-#include "ice_server_links.hpp"
+#include "whip_whep/ice_server_links.hpp"
 
 #include <gst/gst.h>
 

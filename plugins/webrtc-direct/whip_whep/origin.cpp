@@ -1,4 +1,4 @@
-#include "origin.hpp"
+#include "whip_whep/origin.hpp"
 
 #include <glib.h>
 

@@ -1,4 +1,4 @@
-#include "trickle_fragment.hpp"
+#include "whip_whep/trickle_fragment.hpp"
 
 #include <gst/sdp/sdp.h>
 
