@@ -82,7 +82,7 @@ public:
     void respond(const Answer &answer);
     bool established() const { return established_; }
     void set_policy(std::unique_ptr<CallPolicy> policy) { policy_ = std::move(policy); }
-    // REGISTER now; unregistered during shutdown().
+    // REGISTER now; unregistered during shutdown() (registration.cpp).
     void register_account(const Account &account);
     // Place the call: INVITE `uri` with `sdp` as the offer. ended() follows
     // if it fails; answer() then established() if it is answered.
@@ -116,6 +116,7 @@ private:
     void incoming_update(nua_handle_s *nh, const sip_s *sip);
     void incoming_info(nua_handle_s *nh, const sip_s *sip);
     void invite_answered(nua_handle_s *nh, int status, const sip_s *sip);
+    // registration.cpp: REGISTER outcomes, digest answers (REGISTER and our INVITEs).
     void registered(int event, int status, const char *phrase, nua_handle_s *nh, const sip_s *sip);
     bool authenticate(nua_handle_s *nh, const sip_s *sip, int &tries);
     void call_state(nua_handle_s *nh, int status, const void *tags);
