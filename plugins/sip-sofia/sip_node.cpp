@@ -1,18 +1,16 @@
 // sip-sofia: answers SIP calls (one at a time) and carries their audio as
-// the node's ports. SIP in sip_agent, SDP in sdp_negotiation, RTP in
-// rtp_media; this file wires them to the core (properties, ports, events).
-#include "ice_sdp.hpp"
-#include "ice_settings.hpp"
-#include "ice_transport.hpp"
-#include "rtp_media.hpp"
-#include "sdp_checks.hpp"
-#include "sdp_negotiation.hpp"
-#include "sip_agent.hpp"
-#include "sip_info.hpp"
-#include "sip_settings.hpp"
-#include "srtp.hpp"
-#include "turn_settings.hpp"
-#include "turn_transport.hpp"
+// the node's ports. SIP in signalling/ (sip_agent), SDP in sdp/
+// (sdp_negotiation), RTP in media/ (rtp_media), STUN/TURN/ICE in nat/; this
+// file wires them to the core (properties, ports, events).
+#include "call_transports.hpp"
+#include "media/rtp_media.hpp"
+#include "nat/ice_session.hpp"
+#include "sdp/sdp_checks.hpp"
+#include "sdp/sdp_negotiation.hpp"
+#include "sdp/srtp.hpp"
+#include "signalling/sip_agent.hpp"
+#include "signalling/sip_info.hpp"
+#include "signalling/sip_settings.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -29,7 +27,7 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("listen", "udp:127.0.0.1:5060",
                           "SIP transport and address, [udp:|tcp:]ADDR:PORT (no prefix: UDP and TCP); "
                           "port 0 takes a free one (logged)"),
-    SIP_SIGNALLING_PROPERTIES, // sip_settings.hpp: TLS, account, call policy, dial, timers
+    SIP_SIGNALLING_PROPERTIES, // signalling/sip_settings.hpp: TLS, account, call policy, dial, timers
     mediagw::prop::string("rtp_address", nullptr, "address of the RTP sockets and of SDP c= (default: the listen one)"),
     mediagw::prop::node("ice", "ice-servers",
                         "a turn node: each call's RTP and RTCP go through a relay allocated on its first TURN "
@@ -175,6 +173,19 @@ public:
                                    "duration", G_TYPE_INT, duration_ms, nullptr));
         };
         media_->on_keyframe_by_signalling = [this] { request_keyframe_from_peer(); };
+        sipsofia::CallTransports::Host transport_host;
+        transport_host.ice_node = str("ice");
+        transport_host.media_nat_ice = str("media_nat") == "ice";
+        transport_host.query_node = [this](const std::string &node, const char *what) {
+            return query_node(node, what);
+        };
+        transport_host.log = [this](int level, const std::string &m) {
+            log(static_cast<mgw_log_level>(level), "%s", m.c_str());
+        };
+        transport_host.turn_failed = [this](const std::string &error) {
+            emit(gst_structure_new("turn.failed", "reason", G_TYPE_STRING, error.c_str(), nullptr));
+        };
+        transports_ = std::make_unique<sipsofia::CallTransports>(*media_, std::move(transport_host));
         session_id_ = static_cast<unsigned long long>(g_get_real_time());
         signalling_ = std::make_unique<sipsofia::SignallingSettings>(sipsofia::PropertyReader{
             [this](const char *k) { return str(k); }, [this](const char *k) { return integer(k); },
@@ -276,11 +287,12 @@ private:
         std::string error;
         // A relay per stream costs the TURN server ports: video only when offered (or ours to offer).
         const bool video = o.sdp.empty() ? offers_video() : o.sdp.find("m=video") != std::string::npos;
-        if (!media_->is_open() && !(start_ice(o.sdp, error) && open_media(video, error))) {
+        if (!media_->is_open() &&
+            !(transports_->start_ice(o.sdp, error) && transports_->open(bind_address(), video, error))) {
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return {500, "", error, ""};
         }
-        if (!media_ready_) {
+        if (!transports_->ready()) {
             media_->when_ready([this, o](const std::string &e) { media_settled(o, e); });
             return {0, "", "", ""};
         }
@@ -295,9 +307,9 @@ private:
         sipsofia::Negotiation n = sipsofia::negotiate(o.sdp, codecs_, local);
         if (!n.ok)
             return {n.status, "", n.reason, ""};
-        if (ice_) { // before the media starts: its elements check whether the peer does ICE
-            ice_->apply_remote(o.sdp, false);
-            n.answer = ice_->add_local(n.answer);
+        if (ice()) { // before the media starts: its elements check whether the peer does ICE
+            ice()->apply_remote(o.sdp, false);
+            n.answer = ice()->add_local(n.answer);
         }
         sipsofia::RemoteMedia remote{n.remote_address, n.remote_rtp_port, n.remote_rtcp_port};
         const bool on_hold = remote.address == "0.0.0.0";
@@ -329,7 +341,7 @@ private:
 
     void log_media(const sipsofia::Negotiation &n, const std::string &local_address)
     {
-        const bool relayed = !ice_ && !media_->public_address().empty();
+        const bool relayed = !ice() && !media_->public_address().empty();
         for (const sipsofia::Stream *st : {&n.audio, &n.video})
             if (st->active)
                 log(MGW_LOG_INFO, "media: %s/%d (pt %d%s%s%s%s) from %s:%d%s to %s:%d", st->codec.name.c_str(),
@@ -337,7 +349,7 @@ private:
                     st->dtmf_pt >= 0 ? ", telephone-event" : "", st->nack_pli || st->ccm_fir ? ", rtcp-fb" : "",
                     st->srtp.on ? ", SRTP " : "", st->srtp.suite.c_str(), // the suite only, never a key
                     local_address.c_str(), st == &n.audio ? media_->port() : media_->video_port(),
-                    relayed ? " (TURN relay)" : ice_ ? " (ICE default candidate)" : "", st->remote_address.c_str(),
+                    relayed ? " (TURN relay)" : ice() ? " (ICE default candidate)" : "", st->remote_address.c_str(),
                     st->remote_rtp_port);
     }
 
@@ -360,8 +372,7 @@ private:
         // Ready for the next call: a new chain and new ports then.
         media_->stop();
         media_->close();
-        ice_.reset();
-        media_ready_ = false;
+        transports_->end_call();
         last_answer_.clear();
         our_offer_.clear();
         srtp_audio_key_.clear(); // each call gets keys of its own
@@ -472,8 +483,8 @@ private:
         our_offer_ = sipsofia::create_offer(codecs_, local_media(o));
         if (our_offer_.empty())
             return {488, "", "no codec to offer", ""};
-        if (ice_)
-            our_offer_ = ice_->add_local(our_offer_);
+        if (ice())
+            our_offer_ = ice()->add_local(our_offer_);
         return {200, "", "", our_offer_};
     }
 
@@ -487,8 +498,8 @@ private:
         }
         sipsofia::RemoteMedia remote{n.remote_address, n.remote_rtp_port, n.remote_rtcp_port};
         std::string error;
-        if (ice_)
-            ice_->apply_remote(sdp, true);
+        if (ice())
+            ice()->apply_remote(sdp, true);
         if (remote.address != "0.0.0.0" && !media_->start(n, error)) {
             log(MGW_LOG_ERROR, "%s", error.c_str());
             return false;
@@ -496,7 +507,7 @@ private:
         const std::string relayed = media_->public_address();
         log(MGW_LOG_INFO, "media: %s (pt %d) from %s:%d%s to %s:%d (answer to our offer)", n.codec.name.c_str(),
             n.codec.payload_type, relayed.empty() ? bind_address().c_str() : relayed.c_str(), media_->port(),
-            ice_ ? " (ICE default candidate)" : relayed.empty() ? "" : " (TURN relay)", remote.address.c_str(),
+            ice() ? " (ICE default candidate)" : relayed.empty() ? "" : " (TURN relay)", remote.address.c_str(),
             remote.rtp_port);
         media_->set_sending(n);
         remote_sends_ = n.remote_sends;
@@ -512,17 +523,18 @@ private:
             error = "dial: offering SRTP is not supported; set srtp = optional or off";
             return false;
         }
-        if (!media_->is_open() && !(start_ice("", error) && open_media(offers_video(), error)))
+        if (!media_->is_open() &&
+            !(transports_->start_ice("", error) && transports_->open(bind_address(), offers_video(), error)))
             return false;
-        if (!media_ready_) { // the call is placed once the relay is allocated
+        if (!transports_->ready()) { // the call is placed once the relay is allocated
             media_->when_ready([this, uri](const std::string &e) {
                 std::string why = e;
                 if (e.empty()) {
-                    media_ready_ = true;
+                    transports_->set_ready();
                     if (place_call(uri, why))
                         return;
                 } else {
-                    why = media_failed(e);
+                    why = transports_->failed(e);
                 }
                 fail("dial " + uri + ": " + why + " (the call was not placed)");
             });
@@ -539,72 +551,17 @@ private:
             error = "dial: no codec to offer";
             return false;
         }
-        if (ice_)
-            our_offer_ = ice_->add_local(our_offer_);
+        if (ice())
+            our_offer_ = ice()->add_local(our_offer_);
         return agent_->dial(uri, our_offer_, error);
     }
 
-    // --- Media transport: plain UDP, or a TURN relay from the `ice` node. ---
-
-    // Opens this call's RTP transports; media_ready_ tells whether their
-    // addresses are known yet (a relay answers later).
-    bool open_media(bool video, std::string &error)
-    {
-        media_ready_ = false;
-        if (ice_) { // ready once gathered
-            auto ice = [ice = ice_](const char *label) -> std::unique_ptr<sipsofia::MediaTransport> {
-                return std::make_unique<sipsofia::IceTransport>(ice, label);
-            };
-            if (media_->open(bind_address(), error, video, ice))
-                return true;
-            ice_.reset();
-            return false;
-        }
-        sipsofia::RtpMedia::TransportFactory relay;
-        if (auto server = turn_server(error)) {
-            server->refetch = [this] {
-                std::string ignored;
-                return turn_server(ignored);
-            };
-            relay = [this, server = *server](const char *label) -> std::unique_ptr<sipsofia::MediaTransport> {
-                return std::make_unique<sipsofia::TurnTransport>(server, turn_log(), label);
-            };
-        } else if (!error.empty()) {
-            return false;
-        }
-        if (!media_->open(bind_address(), error, video || !relay, relay)) // local sockets are cheap: always video
-            return false;
-        media_ready_ = !relay;
-        return true;
-    }
-
-    // The `ice` node's first TURN server over UDP (fresh credentials for each query).
-    std::optional<sipsofia::TurnServerConfig> turn_server(std::string &error)
-    {
-        error.clear();
-        if (str("ice").empty())
-            return std::nullopt;
-        GstStructure *ice = query_node(str("ice"), "ice-servers");
-        if (!ice) {
-            error = "ice: node '" + str("ice") + "' gave no ice-servers";
-            return std::nullopt;
-        }
-        auto server = sipsofia::turn_server_from(ice, error);
-        const char *policy = gst_structure_get_string(ice, "policy");
-        if (!server && error.empty() && policy && g_str_equal(policy, "relay"))
-            error = "ice: policy relay-only but node '" + str("ice") + "' gives no TURN server";
-        gst_structure_free(ice);
-        if (!error.empty())
-            error = "ice: " + error.substr(error.rfind("ice: ", 0) == 0 ? 5 : 0);
-        return server;
-    }
+    // --- Media transport: plain UDP, a TURN relay or ICE (call_transports.hpp). ---
 
     bool offers_video() const { return !list("video_codecs").empty(); }
 
-    sipsofia::TurnLog turn_log()
-    {
-        return [this](int level, const std::string &m) { log(static_cast<mgw_log_level>(level), "%s", m.c_str()); };
-    }
+    // This call's ICE agent (media_nat = ice and a peer that does ICE), or nullptr.
+    sipsofia::IceSession *ice() const { return transports_->ice(); }
 
     // The relay of an answered INVITE settled (main loop).
     void media_settled(const SipAgent::Offer &o, const std::string &error)
@@ -612,64 +569,11 @@ private:
         if (!agent_ || !agent_->answer_pending())
             return;
         if (!error.empty()) {
-            agent_->respond({500, "", media_failed(error), ""});
+            agent_->respond({500, "", transports_->failed(error), ""});
             return;
         }
-        media_ready_ = true;
+        transports_->set_ready();
         agent_->respond(answer_offer(o));
-    }
-
-    // The transports of a call could not get their addresses: why, for a
-    // Warning header or a failed dial.
-    std::string media_failed(const std::string &error)
-    {
-        if (!ice_) {
-            turn_failed(error);
-            return "TURN allocation failed: " + error;
-        }
-        media_->close();
-        ice_.reset();
-        media_ready_ = false;
-        log(MGW_LOG_ERROR, "ICE: %s", error.c_str());
-        return "ICE: " + error;
-    }
-
-    // media_nat = ice: a call gets an ICE agent when it will carry our
-    // offer (`offer` empty) or when the peer's offer has ICE attributes;
-    // other peers keep plain RTP (or the TURN relay). false: the `ice`
-    // node's servers are unusable.
-    bool start_ice(const std::string &offer, std::string &error)
-    {
-        ice_.reset();
-        const sipsofia::RemoteIceMedia peer = sipsofia::remote_ice(offer);
-        if (str("media_nat") != "ice" || (!offer.empty() && !peer.any()))
-            return true;
-        sipsofia::IceServers servers;
-        if (!str("ice").empty()) {
-            GstStructure *ice = query_node(str("ice"), "ice-servers");
-            if (!ice) {
-                error = "ice: node '" + str("ice") + "' gave no ice-servers";
-                return false;
-            }
-            const bool ok = sipsofia::ice_servers_from(ice, servers, error);
-            gst_structure_free(ice);
-            if (!ok) {
-                error = "ice: " + error;
-                return false;
-            }
-        }
-        // We control when we offer, and against an ICE-lite peer (RFC 8445 section 6.1.1).
-        const bool controlling = offer.empty() || peer.audio.lite || peer.video.lite;
-        ice_ = std::make_shared<sipsofia::IceSession>(servers, controlling, turn_log());
-        return true;
-    }
-
-    void turn_failed(const std::string &error)
-    {
-        media_->close();
-        media_ready_ = false;
-        log(MGW_LOG_ERROR, "TURN allocation failed: %s", error.c_str());
-        emit(gst_structure_new("turn.failed", "reason", G_TYPE_STRING, error.c_str(), nullptr));
     }
 
     // Our SDP's addresses: the relay's when there is one.
@@ -785,9 +689,8 @@ private:
     }
 
     std::unique_ptr<sipsofia::SignallingSettings> signalling_;
-    bool media_ready_ = false; // the open transports know their SDP addresses
     std::string our_offer_; // the last SDP offer we made in this call
-    std::shared_ptr<sipsofia::IceSession> ice_; // this call's ICE agent (media_nat = ice and a peer that does ICE)
+    std::unique_ptr<sipsofia::CallTransports> transports_; // this call's UDP, TURN or ICE (and its ICE agent)
     bool held_ = false;
     bool peer_dtmf_ = false; // the peer takes RFC 4733 telephone-event
 };

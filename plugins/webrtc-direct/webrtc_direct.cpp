@@ -2,16 +2,16 @@
 // signalling = "serve": the node serves a page plus WHIP/WHEP endpoints and
 // every browser that opens it joins the SIP caller directly. "whip" / "whep":
 // the node is the client of a WHIP or WHEP server (`url`, bearer `token`).
-// "janus": the node joins a Janus videoroom (janus_room.hpp).
-#include "http_client.hpp"
-#include "http_endpoints.hpp"
-#include "janus_room.hpp"
-#include "live_ice_servers.hpp"
-#include "main_loop.hpp"
-#include "offer.hpp"
-#include "room_media.hpp"
-#include "session.hpp"
-#include "status_json.hpp"
+// "janus": the node joins a Janus videoroom (janus/janus_room.hpp).
+#include "common/main_loop.hpp"
+#include "janus/janus_room.hpp"
+#include "media/offer.hpp"
+#include "media/room_media.hpp"
+#include "media/session.hpp"
+#include "serve/http_endpoints.hpp"
+#include "serve/status_json.hpp"
+#include "whip_whep/http_client.hpp"
+#include "whip_whep/live_ice_servers.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -189,7 +189,7 @@ public:
     }
 
 private:
-    // What an exception caught at a C callback entry point becomes (guard.hpp).
+    // What an exception caught at a C callback entry point becomes (common/guard.hpp).
     Fail node_failure()
     {
         return [this](const std::string &reason) { fail(reason); };

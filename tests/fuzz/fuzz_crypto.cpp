@@ -1,5 +1,5 @@
-// SDES a=crypto values (plugins/sip-sofia/srtp.cpp parse_crypto).
-#include "../../plugins/sip-sofia/srtp.hpp"
+// SDES a=crypto values (plugins/sip-sofia/sdp/srtp.cpp parse_crypto).
+#include "../../plugins/sip-sofia/sdp/srtp.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,7 +1,7 @@
-// Janus' answers and events (plugins/webrtc-direct/janus_json.cpp): the
+// Janus' answers and events (plugins/webrtc-direct/janus/janus_json.cpp): the
 // depth-bounded parse, the error reading and the event reading, as the
 // HTTP and WebSocket clients use them.
-#include "../../plugins/webrtc-direct/janus_json.hpp"
+#include "../../plugins/webrtc-direct/janus/janus_json.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // RFC 9725 Link header fields of a WHIP/WHEP server's answer
-// (plugins/webrtc-direct/ice_server_links.cpp). Each line is one field.
-#include "../../plugins/webrtc-direct/ice_server_links.hpp"
+// (plugins/webrtc-direct/whip_whep/ice_server_links.cpp). Each line is one field.
+#include "../../plugins/webrtc-direct/whip_whep/ice_server_links.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The SIP leg's SDP handling of a peer's offer or answer
-// (plugins/sip-sofia/sdp_checks.cpp, sdp_negotiation.cpp): the pre-checks,
+// (plugins/sip-sofia/sdp/sdp_checks.cpp, sdp_negotiation.cpp): the pre-checks,
 // the negotiation of an offer, and an answer to our own offer.
-#include "../../plugins/sip-sofia/sdp_checks.hpp"
-#include "../../plugins/sip-sofia/sdp_negotiation.hpp"
+#include "../../plugins/sip-sofia/sdp/sdp_checks.hpp"
+#include "../../plugins/sip-sofia/sdp/sdp_negotiation.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,8 +1,8 @@
-// SIP INFO bodies and RFC 4733 payloads (plugins/sip-sofia/sip_info.cpp,
-// dtmf.cpp). The first byte picks the content type; the rest is the body,
+// SIP INFO bodies and RFC 4733 payloads (plugins/sip-sofia/signalling/sip_info.cpp,
+// media/dtmf.cpp). The first byte picks the content type; the rest is the body,
 // and also a stream of telephone-event payloads.
-#include "../../plugins/sip-sofia/dtmf.hpp"
-#include "../../plugins/sip-sofia/sip_info.hpp"
+#include "../../plugins/sip-sofia/media/dtmf.hpp"
+#include "../../plugins/sip-sofia/signalling/sip_info.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,10 +1,10 @@
 // libFuzzer entry point for the SIP leg's STUN/TURN parsing: the codec
-// (plugins/sip-sofia/stun_message.cpp) and the TURN client's checks
+// (plugins/sip-sofia/nat/stun_message.cpp) and the TURN client's checks
 // (turn_checks.cpp) on arbitrary datagrams (tests/fuzz/meson.build, scripts/fuzz).
 //
 // Seeds: tests/fuzz/corpus/stun/, written by capture_seeds.py from coturn.
-#include "../../plugins/sip-sofia/stun_message.hpp"
-#include "../../plugins/sip-sofia/turn_checks.hpp"
+#include "../../plugins/sip-sofia/nat/stun_message.hpp"
+#include "../../plugins/sip-sofia/nat/turn_checks.hpp"
 
 #include <cstdlib>
 

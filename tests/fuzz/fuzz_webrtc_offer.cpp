@@ -1,8 +1,8 @@
 // What a WHIP/WHEP client POSTs and PATCHes to the serve endpoints
-// (plugins/webrtc-direct/offer.cpp, trickle_fragment.cpp): the offer, its
+// (plugins/webrtc-direct/media/offer.cpp, whip_whep/trickle_fragment.cpp): the offer, its
 // a=rtpmap values, and a trickled fragment against that offer's mids.
-#include "../../plugins/webrtc-direct/offer.hpp"
-#include "../../plugins/webrtc-direct/trickle_fragment.hpp"
+#include "../../plugins/webrtc-direct/media/offer.hpp"
+#include "../../plugins/webrtc-direct/whip_whep/trickle_fragment.hpp"
 
 #include <cstddef>
 #include <cstdint>

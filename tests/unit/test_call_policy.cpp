@@ -1,8 +1,8 @@
-// Who may call in (plugins/sip-sofia/call_policy.cpp), with INVITEs parsed
+// Who may call in (plugins/sip-sofia/signalling/call_policy.cpp), with INVITEs parsed
 // by Sofia-SIP as the gateway gets them: source-address allowlists, the From
 // allowlist, and digest challenges (CSPRNG nonces, one use, bound to the
 // request URI, nonce-count 1, expiry).
-#include "../../plugins/sip-sofia/call_policy.hpp"
+#include "../../plugins/sip-sofia/signalling/call_policy.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
-// ICE attributes in the SIP leg's SDP (plugins/sip-sofia/ice_sdp.cpp): what
+// ICE attributes in the SIP leg's SDP (plugins/sip-sofia/nat/ice_sdp.cpp): what
 // a peer's offer says (media or session level credentials, UDP candidates
 // only, ice-lite, rtcp-mux) and our attributes added to an answer.
-#include "../../plugins/sip-sofia/ice_sdp.hpp"
+#include "../../plugins/sip-sofia/nat/ice_sdp.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,9 +1,9 @@
 // The SIP leg's checks of what arrives with the RTP and SIP INFO: which
 // sources may feed a call (rtp_source_policy), RFC 4733 digits and their rate
 // bound (dtmf), SIP INFO bodies (sip_info). All of it is outside input.
-#include "../../plugins/sip-sofia/dtmf.hpp"
-#include "../../plugins/sip-sofia/rtp_source_policy.hpp"
-#include "../../plugins/sip-sofia/sip_info.hpp"
+#include "../../plugins/sip-sofia/media/dtmf.hpp"
+#include "../../plugins/sip-sofia/media/rtp_source_policy.hpp"
+#include "../../plugins/sip-sofia/signalling/sip_info.hpp"
 
 #include <doctest/doctest.h>
 

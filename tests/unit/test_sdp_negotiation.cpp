@@ -1,11 +1,11 @@
 // The SIP leg's SDP offer/answer with peers' SDP as it comes off the wire
-// (plugins/sip-sofia/sdp_negotiation.cpp, sdp_checks.cpp, srtp.cpp): what
+// (plugins/sip-sofia/sdp/sdp_negotiation.cpp, sdp_checks.cpp, srtp.cpp): what
 // is answered, what is refused with which status, and hostile values
 // (ports, payload types, rtcp, ptime, directions, a=crypto) that must be
 // read bounded or refused.
-#include "../../plugins/sip-sofia/sdp_checks.hpp"
-#include "../../plugins/sip-sofia/sdp_negotiation.hpp"
-#include "../../plugins/sip-sofia/srtp.hpp"
+#include "../../plugins/sip-sofia/sdp/sdp_checks.hpp"
+#include "../../plugins/sip-sofia/sdp/sdp_negotiation.hpp"
+#include "../../plugins/sip-sofia/sdp/srtp.hpp"
 
 #include <doctest/doctest.h>
 

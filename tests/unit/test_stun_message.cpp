@@ -1,7 +1,7 @@
-// The SIP leg's STUN/TURN framing (plugins/sip-sofia/stun_message.cpp):
+// The SIP leg's STUN/TURN framing (plugins/sip-sofia/nat/stun_message.cpp):
 // type encoding, XOR addresses (RFC 5769 section 2.2's value), long-term
 // key, MESSAGE-INTEGRITY round trip.
-#include "../../plugins/sip-sofia/stun_message.hpp"
+#include "../../plugins/sip-sofia/nat/stun_message.hpp"
 
 #include <doctest/doctest.h>
 

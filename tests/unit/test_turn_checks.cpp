@@ -1,7 +1,7 @@
-// What the SIP leg's TURN client accepts (plugins/sip-sofia/turn_checks.cpp):
+// What the SIP leg's TURN client accepts (plugins/sip-sofia/nat/turn_checks.cpp):
 // source address, integrity once authenticated, ChannelData framing and
 // channel, Data indications.
-#include "../../plugins/sip-sofia/turn_checks.hpp"
+#include "../../plugins/sip-sofia/nat/turn_checks.hpp"
 
 #include <doctest/doctest.h>
 

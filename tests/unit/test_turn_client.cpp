@@ -1,7 +1,7 @@
-// The SIP leg's TURN client (plugins/sip-sofia/turn_client.cpp) against a
+// The SIP leg's TURN client (plugins/sip-sofia/nat/turn_client.cpp) against a
 // fake server on loopback and a second socket playing the attacker: only
 // the server's authenticated answer to an outstanding request counts, once.
-#include "../../plugins/sip-sofia/turn_client.hpp"
+#include "../../plugins/sip-sofia/nat/turn_client.hpp"
 
 #include <doctest/doctest.h>
 

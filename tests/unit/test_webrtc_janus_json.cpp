@@ -1,7 +1,7 @@
-// Janus' answers and events as webrtc-direct reads them (janus_json.cpp):
+// Janus' answers and events as webrtc-direct reads them (janus/janus_json.cpp):
 // wrong types, missing fields and nested garbage read as absent, never as a
 // json-glib critical, a crash or a wrong id.
-#include "../../plugins/webrtc-direct/janus_json.hpp"
+#include "../../plugins/webrtc-direct/janus/janus_json.hpp"
 
 #include <doctest/doctest.h>
 

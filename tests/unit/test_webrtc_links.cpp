@@ -1,6 +1,6 @@
 // ICE servers from the Link headers of a WHIP/WHEP server's 201
-// (plugins/webrtc-direct/ice_server_links.cpp), hostile values included.
-#include "../../plugins/webrtc-direct/ice_server_links.hpp"
+// (plugins/webrtc-direct/whip_whep/ice_server_links.cpp), hostile values included.
+#include "../../plugins/webrtc-direct/whip_whep/ice_server_links.hpp"
 
 #include <doctest/doctest.h>
 

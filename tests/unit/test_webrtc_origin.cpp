@@ -1,6 +1,6 @@
-// Origins (plugins/webrtc-direct/origin.cpp): the WHIP/WHEP client's bearer
+// Origins (plugins/webrtc-direct/whip_whep/origin.cpp): the WHIP/WHEP client's bearer
 // token goes to the configured server's origin only.
-#include "../../plugins/webrtc-direct/origin.hpp"
+#include "../../plugins/webrtc-direct/whip_whep/origin.hpp"
 
 #include <doctest/doctest.h>
 

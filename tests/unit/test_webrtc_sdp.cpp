@@ -1,8 +1,8 @@
 // webrtc-direct's readers of SDP from the network: WHIP/WHEP offers
-// (plugins/webrtc-direct/offer.cpp, a=rtpmap above all) and trickled SDP
-// fragments (trickle_fragment.cpp), hostile values included.
-#include "../../plugins/webrtc-direct/offer.hpp"
-#include "../../plugins/webrtc-direct/trickle_fragment.hpp"
+// (plugins/webrtc-direct/media/offer.cpp, a=rtpmap above all) and trickled SDP
+// fragments (whip_whep/trickle_fragment.cpp), hostile values included.
+#include "../../plugins/webrtc-direct/media/offer.hpp"
+#include "../../plugins/webrtc-direct/whip_whep/trickle_fragment.hpp"
 
 #include <doctest/doctest.h>
 

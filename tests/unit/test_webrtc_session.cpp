@@ -1,7 +1,7 @@
-// webrtc-direct's Session setup (plugins/webrtc-direct/session.cpp): a TURN
+// webrtc-direct's Session setup (plugins/webrtc-direct/media/session.cpp): a TURN
 // server webrtcbin refuses is an error naming it (without its credentials),
 // not a session that silently gathers no relay.
-#include "../../plugins/webrtc-direct/session.hpp"
+#include "../../plugins/webrtc-direct/media/session.hpp"
 
 #include <doctest/doctest.h>
 

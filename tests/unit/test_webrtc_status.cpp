@@ -1,6 +1,6 @@
-// The served room's /status document (plugins/webrtc-direct/status_json.cpp):
+// The served room's /status document (plugins/webrtc-direct/serve/status_json.cpp):
 // valid JSON whatever the caller's name holds.
-#include "../../plugins/webrtc-direct/status_json.hpp"
+#include "../../plugins/webrtc-direct/serve/status_json.hpp"
 
 #include <doctest/doctest.h>
 #include <json-glib/json-glib.h>

@@ -1,0 +1,29 @@
+// Plain UDP transport: one socket for RTP (even port) and one for RTCP (the
+// next), each shared by its udpsrc and udpsink so that what we send leaves
+// from the port advertised in the SDP (symmetric RTP).
+#pragma once
+
+#include "media/media_transport.hpp"
+
+#include <gio/gio.h>
+
+namespace sipsofia {
+
+class UdpTransport : public MediaTransport {
+public:
+    ~UdpTransport() override { close(); }
+
+    bool open(const std::string &address, std::string &error) override;
+    void close() override;
+    bool is_open() const override { return rtp_socket_ != nullptr; }
+    int port() const override { return port_; }
+    bool make_elements(const std::string &remote_address, int remote_rtp_port, int remote_rtcp_port,
+                       TransportElements &out, std::string &error) override;
+
+private:
+    GSocket *rtp_socket_ = nullptr;
+    GSocket *rtcp_socket_ = nullptr;
+    int port_ = 0;
+};
+
+} // namespace sipsofia
