@@ -1,7 +1,6 @@
 #include "chromium.hpp"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,39 +13,7 @@ namespace {
 
 constexpr const char *profile_prefix = "mediagw-chromium-";
 
-void remove_tree(const std::string &path)
-{
-    nftw(
-        path.c_str(),
-        [](const char *p, const struct stat *, int, struct FTW *) -> int {
-            remove(p);
-            return 0;
-        },
-        16, FTW_DEPTH | FTW_PHYS);
-}
-
 } // namespace
-
-void remove_stale_profiles()
-{
-    const std::string tmp = g_get_tmp_dir();
-    GDir *dir = g_dir_open(tmp.c_str(), 0, nullptr);
-    if (!dir)
-        return;
-    const uid_t me = geteuid();
-    while (const char *name = g_dir_read_name(dir)) {
-        if (strncmp(name, profile_prefix, strlen(profile_prefix)) != 0)
-            continue;
-        const long pid = strtol(name + strlen(profile_prefix), nullptr, 10);
-        const std::string path = tmp + "/" + name;
-        struct stat st;
-        if (pid <= 0 || lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != me)
-            continue;
-        if (kill(pid_t(pid), 0) != 0 && errno == ESRCH)
-            remove_tree(path);
-    }
-    g_dir_close(dir);
-}
 
 std::vector<std::string> Chromium::arguments(const ChromiumOptions &o, const std::string &profile, bool sandbox)
 {
@@ -102,17 +69,7 @@ std::vector<std::string> Chromium::arguments(const ChromiumOptions &o, const std
 Chromium::Chromium(const ChromiumOptions &o, DevToolsPipe::Event event, Log log,
                    std::function<void(const std::string &how)> exited)
 {
-    remove_stale_profiles();
-    const std::string templ = std::string(profile_prefix) + std::to_string(getpid()) + "-XXXXXX";
-    GError *error = nullptr;
-    gchar *dir = g_dir_make_tmp(templ.c_str(), &error);
-    if (!dir) {
-        std::string why = error->message;
-        g_error_free(error);
-        throw std::runtime_error("cannot create Chromium's profile directory: " + why);
-    }
-    profile_ = dir;
-    g_free(dir);
+    profile_ = std::make_unique<PrivateDir>(profile_prefix); // removes those of dead gateways too
 
     // Chromium refuses its sandbox as root (a container's usual user); as any
     // other user (systemd DynamicUser=) it keeps it.
@@ -125,18 +82,15 @@ Chromium::Chromium(const ChromiumOptions &o, DevToolsPipe::Event event, Log log,
     }
 
     int to_browser[2], from_browser[2];
-    if (pipe2(to_browser, O_CLOEXEC) != 0) {
-        remove_tree(profile_);
+    if (pipe2(to_browser, O_CLOEXEC) != 0)
         throw std::runtime_error(std::string("pipe: ") + strerror(errno));
-    }
     if (pipe2(from_browser, O_CLOEXEC) != 0) {
         close(to_browser[0]);
         close(to_browser[1]);
-        remove_tree(profile_);
         throw std::runtime_error(std::string("pipe: ") + strerror(errno));
     }
     Spawn spawn;
-    spawn.argv = arguments(o, profile_, sandbox);
+    spawn.argv = arguments(o, profile_->path(), sandbox);
     spawn.env = o.env;
     spawn.unset_env = {"WAYLAND_DISPLAY"};
     if (o.headless)
@@ -148,7 +102,6 @@ Chromium::Chromium(const ChromiumOptions &o, DevToolsPipe::Event event, Log log,
     } catch (...) {
         for (int fd : {to_browser[0], to_browser[1], from_browser[0], from_browser[1]})
             close(fd);
-        remove_tree(profile_);
         throw;
     }
     close(to_browser[0]);
@@ -162,7 +115,7 @@ Chromium::~Chromium()
     if (process_)
         process_->terminate(1500);
     process_.reset();
-    remove_tree(profile_);
+    profile_.reset(); // the directory goes once nothing writes to it
 }
 
 } // namespace browsercapture

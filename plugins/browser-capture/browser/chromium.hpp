@@ -6,6 +6,7 @@
 
 #include "../devtools/devtools_pipe.hpp"
 #include "../process/child_process.hpp"
+#include "../process/private_dir.hpp"
 
 #include <functional>
 #include <map>
@@ -38,19 +39,16 @@ public:
 
     DevToolsPipe &devtools() { return *devtools_; }
     pid_t pid() const { return process_ ? process_->pid() : -1; }
-    const std::string &profile_dir() const { return profile_; }
+    const std::string &profile_dir() const { return profile_->path(); }
 
     // The flags it is started with (also for the reference chain in scripts/bench).
     static std::vector<std::string> arguments(const ChromiumOptions &options, const std::string &profile,
                                               bool sandbox);
 
 private:
-    std::string profile_;
+    std::unique_ptr<PrivateDir> profile_;
     std::unique_ptr<DevToolsPipe> devtools_;
     std::unique_ptr<ChildProcess> process_;
 };
-
-// Removes profile directories of gateways that are gone (their PID is in the name).
-void remove_stale_profiles();
 
 } // namespace browsercapture
