@@ -130,8 +130,9 @@ public:
             // (The fake-UI flag also makes tab capture fail to start.)
             o.fake_ui = false;
             o.extra_args = list("extra_args");
-            if (const char *dir = g_getenv("MEDIAGW_BROWSER_LOG"))
-                o.log_path = std::string(dir);
+            // Chromium's own log, for whoever debugs a join script.
+            if (const char *path = g_getenv("MEDIAGW_BROWSER_LOG"))
+                o.log_path = path;
             if (devices_)
                 devices_->start(o);
             chromium_ = std::make_unique<Chromium>(
@@ -178,9 +179,13 @@ public:
     void stop() override
     {
         // Leave the room politely first (the join script's [leave], bounded).
-        if (runner_ && runner_->is_joined() && chromium_) {
-            runner_->leave([this] { finish_stop(); });
-            return;
+        try {
+            if (runner_ && runner_->is_joined() && chromium_) {
+                runner_->leave([this] { finish_stop(); });
+                return;
+            }
+        } catch (const std::exception &e) {
+            log(MGW_LOG_WARNING, "leaving: %s", e.what());
         }
         finish_stop();
     }
