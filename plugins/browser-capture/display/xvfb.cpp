@@ -67,7 +67,7 @@ Xvfb::Xvfb(int width, int height, const std::string &log_path, ChildProcess::Exi
     std::string number;
     const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
     bool eof = false;
-    while (number.find('\n') == std::string::npos) {
+    while (number.find('\n') == std::string::npos && number.size() < 16) { // a display number, bounded
         const int left = int((deadline - g_get_monotonic_time()) / 1000);
         if (left <= 0)
             break;

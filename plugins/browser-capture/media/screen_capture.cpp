@@ -5,24 +5,25 @@
 namespace browsercapture {
 namespace {
 
+// (A GType name is process-wide: prefixed so that no other plugin can take it.)
 // A bin that keeps its elements' errors for its owner instead of passing
 // them up (where the gateway would stop on them at once, as a media error).
-struct CaptureBin {
+struct MgwBrowserCaptureBin {
     GstBin parent;
     std::weak_ptr<ScreenCapture *> *owner;
     std::function<void(const std::string &)> *failed;
 };
-struct CaptureBinClass {
+struct MgwBrowserCaptureBinClass {
     GstBinClass parent_class;
 };
 
-G_DEFINE_TYPE(CaptureBin, capture_bin, GST_TYPE_BIN)
+G_DEFINE_TYPE(MgwBrowserCaptureBin, mgw_browser_capture_bin, GST_TYPE_BIN)
 
-void capture_bin_handle_message(GstBin *bin, GstMessage *msg)
+void mgw_browser_capture_bin_handle_message(GstBin *bin, GstMessage *msg)
 {
-    auto *self = reinterpret_cast<CaptureBin *>(bin);
+    auto *self = reinterpret_cast<MgwBrowserCaptureBin *>(bin);
     if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ERROR || !self->owner) {
-        GST_BIN_CLASS(capture_bin_parent_class)->handle_message(bin, msg);
+        GST_BIN_CLASS(mgw_browser_capture_bin_parent_class)->handle_message(bin, msg);
         return;
     }
     GError *err = nullptr;
@@ -52,21 +53,21 @@ void capture_bin_handle_message(GstBin *bin, GstMessage *msg)
         job, [](gpointer data) { delete static_cast<Job *>(data); });
 }
 
-void capture_bin_finalize(GObject *object)
+void mgw_browser_capture_bin_finalize(GObject *object)
 {
-    auto *self = reinterpret_cast<CaptureBin *>(object);
+    auto *self = reinterpret_cast<MgwBrowserCaptureBin *>(object);
     delete self->owner;
     delete self->failed;
-    G_OBJECT_CLASS(capture_bin_parent_class)->finalize(object);
+    G_OBJECT_CLASS(mgw_browser_capture_bin_parent_class)->finalize(object);
 }
 
-void capture_bin_class_init(CaptureBinClass *klass)
+void mgw_browser_capture_bin_class_init(MgwBrowserCaptureBinClass *klass)
 {
-    GST_BIN_CLASS(klass)->handle_message = capture_bin_handle_message;
-    G_OBJECT_CLASS(klass)->finalize = capture_bin_finalize;
+    GST_BIN_CLASS(klass)->handle_message = mgw_browser_capture_bin_handle_message;
+    G_OBJECT_CLASS(klass)->finalize = mgw_browser_capture_bin_finalize;
 }
 
-void capture_bin_init(CaptureBin *self)
+void mgw_browser_capture_bin_init(MgwBrowserCaptureBin *self)
 {
     self->owner = nullptr;
     self->failed = nullptr;
@@ -121,7 +122,8 @@ void ScreenCapture::start(const Source &s)
 {
     if (capture_)
         return;
-    auto *capture = static_cast<CaptureBin *>(g_object_new(capture_bin_get_type(), "name", "screen_capture", nullptr));
+    auto *capture = static_cast<MgwBrowserCaptureBin *>(
+        g_object_new(mgw_browser_capture_bin_get_type(), "name", "screen_capture", nullptr));
     GstBin *cbin = GST_BIN(capture);
     gst_object_ref_sink(capture);
     capture->owner = new std::weak_ptr<ScreenCapture *>(self_);
