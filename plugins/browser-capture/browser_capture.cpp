@@ -138,8 +138,10 @@ public:
             chromium_ = std::make_unique<Chromium>(
                 o,
                 [this](const std::string &method, JsonObject *params, const std::string &session) {
-                    if (page_)
-                        page_->on_event(method, params, session);
+                    guarded("DevTools event", [&] {
+                        if (page_)
+                            page_->on_event(method, params, session);
+                    });
                 },
                 [this](const std::string &m) { log(MGW_LOG_WARNING, "%s", m.c_str()); },
                 [this](const std::string &how) { browser_exited(how); });
@@ -150,8 +152,11 @@ public:
         log(MGW_LOG_INFO, "Chromium started (pid %d), opening %s", int(chromium_->pid()), str("url").c_str());
         page_ = std::make_unique<PageSession>(
             chromium_->devtools(), binding_, page_script(), int(integer("width")), int(integer("height")),
-            PageSession::Callbacks{[this] { page_loaded(); }, [this](const std::string &why) { room_failed(why); },
-                                   [this](const std::string &payload, int context) { on_message(payload, context); }});
+            PageSession::Callbacks{[this] { guarded("page loaded", [&] { page_loaded(); }); },
+                                   [this](const std::string &why) { room_failed(why); },
+                                   [this](const std::string &payload, int context) {
+                                       guarded("page message", [&] { on_message(payload, context); });
+                                   }});
         page_->open(str("url"), guint(integer("load_timeout") * 1000));
         return true;
     }
@@ -374,6 +379,26 @@ private:
             else
                 room_failed("the page's output '" + str("output") + "' did not start: " + r.error);
         });
+    }
+
+    // What a GLib callback of this node runs goes through here: an
+    // exception (a bug, memory) becomes the room's failure, never crosses a
+    // C frame.
+    template <typename F> void guarded(const char *where, F &&body) noexcept
+    {
+        try {
+            body();
+        } catch (const std::exception &e) {
+            try {
+                room_failed(std::string(where) + ": " + e.what());
+            } catch (...) {
+            }
+        } catch (...) {
+            try {
+                room_failed(std::string(where) + ": unknown exception");
+            } catch (...) {
+            }
+        }
     }
 
     void browser_exited(const std::string &how)

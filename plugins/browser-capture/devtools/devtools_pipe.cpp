@@ -75,7 +75,7 @@ void DevToolsPipe::call(const std::string &method, const std::string &params_jso
         G_PRIORITY_DEFAULT, timeout_ms,
         [](gpointer data) -> gboolean {
             auto *t = static_cast<Timeout *>(data);
-            if (t->alive.lock()) {
+            if (t->alive.lock()) try {
                 auto it = t->self->pending_.find(t->id);
                 if (it != t->self->pending_.end()) {
                     it->second.timer = 0;
@@ -83,6 +83,8 @@ void DevToolsPipe::call(const std::string &method, const std::string &params_jso
                     r.error = t->method + " timed out";
                     t->self->finish(t->id, r);
                 }
+            } catch (...) {
+                g_critical("browser-capture: a DevTools reply handler threw");
             }
             return G_SOURCE_REMOVE;
         },
@@ -131,7 +133,13 @@ gboolean DevToolsPipe::on_writable(gint, GIOCondition, gpointer data)
 {
     auto *self = static_cast<DevToolsPipe *>(data);
     self->write_watch_ = 0;
-    self->flush();
+    try {
+        self->flush(); // a reply handler may run when the pipe closes
+    } catch (const std::exception &e) {
+        g_critical("browser-capture: a DevTools reply handler threw: %s", e.what());
+    } catch (...) {
+        g_critical("browser-capture: a DevTools reply handler threw");
+    }
     return G_SOURCE_REMOVE;
 }
 
@@ -139,7 +147,14 @@ gboolean DevToolsPipe::on_readable(gint, GIOCondition, gpointer data)
 {
     auto *self = static_cast<DevToolsPipe *>(data);
     std::weak_ptr<int> alive = self->alive_;
-    self->read_some();
+    // The last line before a C frame: the handlers below guard themselves.
+    try {
+        self->read_some();
+    } catch (const std::exception &e) {
+        g_critical("browser-capture: a DevTools message handler threw: %s", e.what());
+    } catch (...) {
+        g_critical("browser-capture: a DevTools message handler threw");
+    }
     if (!alive.lock())
         return G_SOURCE_REMOVE;
     return self->read_watch_ ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;

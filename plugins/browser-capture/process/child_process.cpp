@@ -153,7 +153,11 @@ void ChildProcess::on_child_exit(GPid pid, gint status, gpointer data)
     kill(-pid, SIGKILL); // what it started in its group goes with it
     if (self->exited_) {
         auto exited = self->exited_; // may destroy this
-        exited(describe(status));
+        try {
+            exited(describe(status));
+        } catch (...) { // no exception may cross GLib's frame
+            g_critical("browser-capture: the exit handler of a child process threw");
+        }
     }
 }
 
