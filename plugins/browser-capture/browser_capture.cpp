@@ -11,6 +11,7 @@
 #include "browser/chromium.hpp"
 #include "devices/devices_mode.hpp"
 #include "devtools/json_fields.hpp"
+#include "devtools/loggable_url.hpp"
 #include "devtools/page_session.hpp"
 #include "media/local_peer.hpp"
 #include "inject_js.hpp"
@@ -33,7 +34,10 @@ namespace {
 using namespace browsercapture;
 
 constexpr mgw_property_spec properties[] = {
-    mediagw::prop::string("url", nullptr, "the conference page to open", mediagw::prop::required),
+    // Secret: a conference URL may carry a token (a Jitsi JWT, ?token=);
+    // logs and events show it without user info, query and fragment.
+    mediagw::prop::string("url", nullptr, "the conference page to open",
+                          mediagw::prop::required | mediagw::prop::secret),
     mediagw::prop::string("join", "",
                           "join script: a name looked up in conf/join (janus-videoroom, serve, easyrtc-multiparty, "
                           "jitsi-meet, bigbluebutton, ...) or a path; empty: the page is joined once loaded"),
@@ -149,7 +153,8 @@ public:
             error = e.what();
             return false;
         }
-        log(MGW_LOG_INFO, "Chromium started (pid %d), opening %s", int(chromium_->pid()), str("url").c_str());
+        log(MGW_LOG_INFO, "Chromium started (pid %d), opening %s", int(chromium_->pid()),
+            loggable_url(str("url")).c_str());
         page_ = std::make_unique<PageSession>(
             chromium_->devtools(), binding_, page_script(), int(integer("width")), int(integer("height")),
             PageSession::Callbacks{[this] { guarded("page loaded", [&] { page_loaded(); }); },
@@ -272,7 +277,7 @@ private:
 
     void page_loaded()
     {
-        log(MGW_LOG_INFO, "the page loaded: %s", str("url").c_str());
+        log(MGW_LOG_INFO, "the page loaded: %s", loggable_url(str("url")).c_str());
         if (join_path_.empty())
             return joined();
         runner_ = std::make_unique<JoinRunner>(parse_join_script(join_path_, join_vars(ice_servers_json())),
@@ -285,7 +290,7 @@ private:
         };
         runner_->joined = [this] { joined(); };
         runner_->failed = [this](const std::string &step, const std::string &reason) {
-            room_failed("join step '" + step + "' failed on " + str("url") + ": " + reason, step);
+            room_failed("join step '" + step + "' failed on " + loggable_url(str("url")) + ": " + reason, step);
         };
         runner_->participants = [this](int count, const std::vector<std::string> &names) {
             on_participants(count, names);
@@ -354,7 +359,7 @@ private:
     void joined()
     {
         joined_ = true;
-        emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, str("url").c_str(), nullptr));
+        emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, loggable_url(str("url")).c_str(), nullptr));
         page_->evaluate("window.__mgw.startOutput()", [this](const EvalResult &r) {
             if (r.ok) {
                 log(MGW_LOG_INFO, "output '%s' started: %s", str("output").c_str(), r.json.c_str());
@@ -413,7 +418,7 @@ private:
         failed_ = true;
         log(MGW_LOG_WARNING, "room failed: %s", why.c_str());
         GstStructure *event = gst_structure_new("room.failed", "reason", G_TYPE_STRING, why.c_str(), "url",
-                                                G_TYPE_STRING, str("url").c_str(), nullptr);
+                                                G_TYPE_STRING, loggable_url(str("url")).c_str(), nullptr);
         if (!step.empty())
             gst_structure_set(event, "step", G_TYPE_STRING, step.c_str(), nullptr);
         emit(event);

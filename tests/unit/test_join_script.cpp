@@ -1,6 +1,7 @@
 // Join scripts (plugins/browser-capture/join/join_script.cpp): the format's
 // checks with their positions, variable quoting, the search path, and the
 // shipped scripts of conf/join parse.
+#include "../../plugins/browser-capture/devtools/loggable_url.hpp"
 #include "../../plugins/browser-capture/join/ice_servers.hpp"
 #include "../../plugins/browser-capture/join/join_runner.hpp"
 #include "../../plugins/browser-capture/join/join_script.hpp"
@@ -289,4 +290,13 @@ TEST_CASE("a turn node's servers as RTCIceServer JSON for ${ice_servers}")
           "{\"urls\":\"turn:turn.example.org:3478?transport=udp\",\"username\":\"1700000000:mediagw\","
           "\"credential\":\"c2VjcmV0\\\"\"}]");
     gst_structure_free(s);
+}
+
+TEST_CASE("a page's URL in logs and events keeps no user info, query or fragment")
+{
+    CHECK(loggable_url("https://meet.example.org/standup?jwt=eyJhbGciOi.x.y#config.prejoinPageEnabled=false") ==
+          "https://meet.example.org/standup");
+    CHECK(loggable_url("https://user:pw@bbb.example.org:8443/join/room") == "https://bbb.example.org:8443/join/room");
+    CHECK(loggable_url("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/");
+    CHECK(loggable_url("not a url") == "(the page's URL, unparsable)");
 }

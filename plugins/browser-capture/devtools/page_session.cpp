@@ -1,6 +1,7 @@
 #include "page_session.hpp"
 
 #include "json_fields.hpp"
+#include "loggable_url.hpp"
 
 #include <cstdio>
 #include <vector>
@@ -130,7 +131,7 @@ void PageSession::navigate()
     load_timer_ = g_timeout_add(load_timeout_ms_, [](gpointer self) -> gboolean {
         auto *me = static_cast<PageSession *>(self);
         me->load_timer_ = 0;
-        me->fail("the page " + me->url_ + " did not load within " + std::to_string(me->load_timeout_ms_ / 1000) +
+        me->fail("the page " + loggable_url(me->url_) + " did not load within " + std::to_string(me->load_timeout_ms_ / 1000) +
                  " s");
         return G_SOURCE_REMOVE;
     }, this);
@@ -141,7 +142,7 @@ void PageSession::navigate()
                        return;
                    const std::string error = r.ok ? member_string(r.result, "errorText") : r.error;
                    if (!error.empty())
-                       fail("the page " + url_ + " did not load: " + error);
+                       fail("the page " + loggable_url(url_) + " did not load: " + error);
                });
 }
 
