@@ -54,7 +54,11 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
     mediagw::prop::list("hangup_on", "",
                         "events that end the call with a BYE, as \"node/event\" (\"*\" for any node), e.g. "
-                        "\"web/room.empty\"; the event's reason goes in the BYE's Reason header"),
+                        "\"web/room.empty\"; the event's reason goes in the BYE's Reason header (a call not yet "
+                        "answered, see answer_on, is refused with 480 and that Reason)"),
+    mediagw::prop::list("answer_on", "",
+                        "events a new call's answer waits for, as \"node/event\", e.g. \"route/route.found\" (the "
+                        "room is known): the INVITE stays unanswered until one of them (empty: answer at once)"),
 };
 
 constexpr mgw_port_spec ports[] = {
@@ -232,7 +236,10 @@ public:
     {
         if (gst_structure_has_name(event, "dtmf.send"))
             send_dtmf(event);
-        else if (agent_ && hangs_up_on(source, gst_structure_get_name(event))) {
+        else if (agent_ && answer_waits_ && agent_->answer_pending() &&
+                 matches(list("answer_on"), source, gst_structure_get_name(event)))
+            answer_now(source, gst_structure_get_name(event));
+        else if (agent_ && matches(list("hangup_on"), source, gst_structure_get_name(event))) {
             const char *why = gst_structure_get_string(event, "reason");
             const std::string reason = std::string(source) + "/" + gst_structure_get_name(event) +
                                        (why ? std::string(": ") + why : "");
@@ -241,9 +248,9 @@ public:
         }
     }
 
-    bool hangs_up_on(std::string_view source, std::string_view event) const
+    static bool matches(const std::vector<std::string> &patterns, std::string_view source, std::string_view event)
     {
-        for (const auto &pattern : list("hangup_on")) {
+        for (const auto &pattern : patterns) {
             auto slash = pattern.find('/');
             if (slash == std::string::npos)
                 continue;
@@ -277,8 +284,24 @@ private:
             log(MGW_LOG_INFO, "INVITE from %s to %s", o.from.c_str(), o.to.c_str());
             emit(gst_structure_new("call.incoming", "from", G_TYPE_STRING, o.from.c_str(), "to", G_TYPE_STRING,
                                    o.to.c_str(), nullptr));
+            if (!list("answer_on").empty()) { // answered by answer_now(), or refused by a hangup_on event
+                answer_waits_ = true;
+                waiting_offer_ = o;
+                return {0, "", "", ""};
+            }
         }
         return answer_offer(o);
+    }
+
+    // An answer_on event came for the INVITE waiting for it (main loop).
+    void answer_now(std::string_view source, std::string_view event)
+    {
+        answer_waits_ = false;
+        log(MGW_LOG_INFO, "answering on %.*s/%.*s", (int)source.size(), source.data(), (int)event.size(),
+            event.data());
+        SipAgent::Answer a = answer_offer(waiting_offer_);
+        if (a.status != 0) // 0: a TURN relay is being allocated, media_settled() answers
+            agent_->respond(a);
     }
 
     // Status 0 while a TURN relay is being allocated: media_settled() answers.
@@ -369,6 +392,7 @@ private:
     void on_ended(const std::string &reason)
     {
         disarm_rtp_timer();
+        answer_waits_ = false;
         // Ready for the next call: a new chain and new ports then.
         media_->stop();
         media_->close();
@@ -693,6 +717,8 @@ private:
     std::unique_ptr<sipsofia::CallTransports> transports_; // this call's UDP, TURN or ICE (and its ICE agent)
     bool held_ = false;
     bool peer_dtmf_ = false; // the peer takes RFC 4733 telephone-event
+    bool answer_waits_ = false;       // a new call's answer waits for an answer_on event
+    SipAgent::Offer waiting_offer_;   // its offer
 };
 
 } // namespace

@@ -587,20 +587,21 @@ void SipAgent::hangup(const std::string &reason)
     if (end_reason_.empty())
         end_reason_ = reason;
     bye_sent_ = true;
-    if (answer_pending()) { // still preparing the answer: refuse instead
+    // Not answered yet: refused instead, the Reason saying why (RFC 6432: Reason in responses).
+    const std::string header = reason_header(reason);
+    if (answer_pending()) { // still preparing the answer (media, or an answer_on event)
         pending_ = nullptr;
-        nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+        nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, SIPTAG_REASON_STR(header.c_str()), TAG_END());
     } else if (answer_timer_) { // still ringing: refuse instead of answering
         g_source_remove(answer_timer_);
         answer_timer_ = 0;
-        nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+        nua_respond(call_, SIP_480_TEMPORARILY_UNAVAILABLE, SIPTAG_REASON_STR(header.c_str()), TAG_END());
     } else if (outbound_ && !established_) {
         nua_cancel(call_, TAG_END());
     } else {
         // Ended once our BYE leaves: a peer that is gone (the usual reason
         // for an rtp-timeout) would otherwise hold this one-call gateway
         // until the BYE times out (Timer F, 32 s).
-        const std::string header = reason_header(reason);
         nua_bye(call_, SIPTAG_REASON_STR(header.c_str()), TAG_END());
         call_over(end_reason_);
     }

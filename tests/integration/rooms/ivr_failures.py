@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""pipelines/sip-ivr-to-janus.toml when the caller does not get through
+(no Janus needed: the room node never starts). Two gateways at once, each
+called by sipp (SIP INFO digits), IVR_TRIES=2, DIGIT_TIMEOUT_MS=1500:
+  - wrong: room 9999 (not in the table), then 5151, then PINs 1111 and
+    2222 (the table says 8642). Asserted: the IVR says "no such room" and
+    asks again, asks for the PIN, says "wrong PIN" and asks again, then
+    says goodbye; ivr.failed; the gateway's BYE carries
+    Reason: ...;text="ivr/ivr.failed: wrong PIN (2 tries)" (seen on the
+    wire); the web node never started.
+  - silent: no digit at all. Asserted: asked again once, then goodbye and a
+    BYE whose Reason says "no digits (2 tries)", within the time the
+    prompts and two digit timeouts take (bounded).
+"""
+import os
+import re
+import sys
+import time
+
+import mgwtest
+import rooms_common as rc
+from rooms_common import siptest
+
+
+def prompts_played(procs, gw):
+    return re.findall(r"playing: ([a-z_, ]+)", procs.output(gw))
+
+
+def main():
+    siptest.require_sipp()
+    mgwtest.require_tools("espeak-ng")
+    check = mgwtest.check
+    with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd):
+        table = rc.write_table(wd, {"5151": {"pin": "8642"}})
+        env = {"ROOM_TABLE": table, "JANUS_URL": "http://127.0.0.1:9/janus", "DIGIT_TIMEOUT_MS": "1500",
+               "IVR_TRIES": "2"}
+        wrong_gw, wrong_port = rc.start_gateway(procs, "gw-wrong", rc.IVR_PIPELINE, env)
+        silent_gw, silent_port = rc.start_gateway(procs, "gw-silent", rc.IVR_PIPELINE, env)
+        with rc.sniffer(wrong_port) as wrong_wire, rc.sniffer(silent_port) as silent_wire:
+            t0 = time.monotonic()
+            wrong = rc.start_sipp(procs, wd, "sipp-wrong", wrong_port,
+                                  rc.ivr_caller_scenario("ivr", "9999#,5151#,1111#,2222#", end="wait-bye"))
+            silent = rc.start_sipp(procs, wd, "sipp-silent", silent_port,
+                                   rc.ivr_caller_scenario("ivr", "", end="wait-bye"))
+            rc_wrong = rc.wait_sipp(procs, wrong, 60)
+            rc_silent = rc.wait_sipp(procs, silent, 60)
+            silent_s = time.monotonic() - t0
+            time.sleep(0.3)
+        check(rc_wrong == 0, f"sipp (wrong room and PINs): the call was answered and ended by the gateway's BYE "
+                             f"({siptest.describe_sipp_rc(rc_wrong)})")
+        played = prompts_played(procs, wrong_gw)
+        mgwtest.log(f"prompts (wrong): {played}")
+        check(played[:4] == ["welcome, room", "no_room, room", "pin", "wrong_pin, pin"] and
+              played[-1] == "wrong_pin, goodbye",
+              "no such room, asked again; the PIN asked; wrong PIN, asked again; then goodbye")
+        check(re.search(r"\[event\] ivr/ivr\.failed, reason=\(string\)\"wrong PIN \(2 tries\)\"",
+                        procs.output(wrong_gw)), "ivr.failed says: wrong PIN (2 tries)")
+        reason = rc.reason_of(wrong_wire, wrong_port, "BYE ")
+        check(reason and "wrong PIN (2 tries)" in reason, f"the BYE says why: {reason}")
+        check("web/room.joined" not in procs.output(wrong_gw) and "joining Janus" not in procs.output(wrong_gw),
+              "the web node never started")
+        check("8642" not in procs.output(wrong_gw), "the PIN is not in the gateway's log")
+
+        check(rc_silent == 0, f"sipp (silent): ended by the gateway's BYE ({siptest.describe_sipp_rc(rc_silent)})")
+        played = prompts_played(procs, silent_gw)
+        mgwtest.log(f"prompts (silent): {played}")
+        check(played == ["welcome, room", "no_input, room", "no_input, goodbye"],
+              "silence: asked again once, then goodbye")
+        reason = rc.reason_of(silent_wire, silent_port, "BYE ")
+        check(reason and "no digits (2 tries)" in reason, f"the BYE says why: {reason}")
+        check(silent_s < 30, f"the silent call ended in {silent_s:.1f} s (prompts + 2 x 1.5 s timeouts)")
+        for gw in (wrong_gw, silent_gw):
+            try:
+                code = gw.wait(10)
+            except Exception:
+                code = None
+            check(code == 0, f"the gateway exits 0 after the call ({code})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

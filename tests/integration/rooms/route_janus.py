@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""pipelines/sip-route-to-janus.toml: the INVITE itself picks the Janus room.
+
+In a private network namespace: one Janus with room 5151 (PIN 8642) and
+room 6161; a room table giving 5151 its PIN (6161 comes from the
+pipeline's pattern: four to ten digits); a listener gateway in 5151
+(baresip, 660 Hz, recording).
+  - URI: baresip (1000 Hz) calls sip:5151@gateway. Asserted: route.found
+    before the answer, the web node joins 5151 with the table's PIN (a
+    publisher "route-uri"), the listener hears 1000 Hz, the caller hears
+    660 Hz.
+  - X-Room: sipp calls sip:reception@gateway with "X-Room: 6161" (and a
+    1300 Hz RTP tone). Asserted: a publisher "route-xroom" in room 6161,
+    none in 5151.
+  - unknown: sipp calls sip:nobody@gateway. Asserted: the INVITE is refused
+    (480, never answered) with a Reason header saying "no such room" (seen
+    on the wire); the web node never starts; the gateway exits 0.
+"""
+import os
+import re
+import sys
+import time
+
+import browser
+import janus
+import mgwtest
+import rooms_common as rc
+import tonecheck
+from baresip import Baresip
+from rooms_common import siptest
+
+LISTENER_HZ, CALLER_HZ = 660, 1000
+
+
+def main():
+    janus.require_janus()
+    mgwtest.require_tools("baresip", "sox", "sipp")
+    browser.enter_private_netns()
+    check = mgwtest.check
+    with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd):
+        server = janus.Server(procs, wd).start()
+        admin = janus.Session(server.url)
+        admin.create_room(5151, pin="8642")
+        admin.create_room(6161)
+        table = rc.write_table(wd, {"5151": {"pin": "8642"}})
+        listener = rc.Listener(procs, wd, server.url, 5151, "8642", LISTENER_HZ)
+        env = {"ROOM_TABLE": table, "JANUS_URL": server.url}
+
+        # --- the dialled URI ---
+        gw, port = rc.start_gateway(procs, "gw-uri", rc.ROUTE_PIPELINE, dict(env, JANUS_DISPLAY="route-uri"))
+        tone = os.path.join(wd, "caller-1000.wav")
+        mgwtest.make_tone_wav(tone, CALLER_HZ, 60, rate=8000, volume=0.5)
+        bs = Baresip(procs, wd, name="caller", tone_wav=tone, codecs="PCMU")
+        bs.start()
+        bs.dial(f"sip:5151@127.0.0.1:{port}")
+        if not bs.wait_event("CALL_ESTABLISHED", 10):
+            mgwtest.fail(f"baresip: the call was not answered; events {bs.event_types()}\n{procs.output(gw)[-3000:]}")
+        t_call = time.monotonic()
+        log = procs.output(gw)
+        check(re.search(r"\[event\] route/route\.found, room=\(string\)5151", log), "route.found names room 5151")
+        check(log.find("route/route.found") < log.find("sip/call.established"),
+              "the room was known before the call was answered")
+        if not procs.wait_for_output(gw, r"\[event\] web/room\.joined", 20):
+            mgwtest.fail(f"the web node did not join:\n{procs.output(gw)[-3000:]}")
+        t_join = time.monotonic()
+        check(admin.wait_publisher(5151, "route-uri") is not None, "the caller publishes in room 5151 (PIN from the table)")
+        time.sleep(7)
+        bs.hangup()
+        bs.wait_event("CALL_CLOSED", 5)
+        bs.quit()
+        hz = tonecheck.tone_frequency(bs.received_wav(), t_join - t_call + 3.0, 2.5)
+        check(hz and abs(hz - LISTENER_HZ) < 20, f"the caller hears the room's {LISTENER_HZ} Hz ({hz} Hz)")
+        a_window = (t_join - listener.t0 + 3.0, 2.5)
+
+        # --- an X-Room header ---
+        gw2, port2 = rc.start_gateway(procs, "gw-xroom", rc.ROUTE_PIPELINE, dict(env, JANUS_DISPLAY="route-xroom"))
+        sipp = rc.start_sipp(procs, wd, "sipp-xroom", port2,
+                             rc.ivr_caller_scenario("reception", "", hold_s=6, headers=["X-Room: 6161"],
+                                                    pcap=rc.tone_pcap(wd, 1300)))
+        check(admin.wait_publisher(6161, "route-xroom", timeout=20) is not None,
+              "the X-Room caller publishes in room 6161")
+        check(not [p for p in admin.participants(5151) if p.get("display") == "route-xroom"],
+              "and not in room 5151 (the dialled user loses to X-Room)")
+        rc_sipp = rc.wait_sipp(procs, sipp, 30)
+        check(rc_sipp == 0, f"sipp (X-Room): answered, ended by its BYE ({siptest.describe_sipp_rc(rc_sipp)})")
+
+        # --- no such room ---
+        gw3, port3 = rc.start_gateway(procs, "gw-unknown", rc.ROUTE_PIPELINE, dict(env, JANUS_DISPLAY="route-none"))
+        with rc.sniffer(port3) as wire:
+            sipp = rc.start_sipp(procs, wd, "sipp-unknown", port3, rc.ivr_caller_scenario("nobody", "", expect=480))
+            rc_sipp = rc.wait_sipp(procs, sipp, 20)
+            time.sleep(0.3)
+        check(rc_sipp == 0, f"sipp: the INVITE was refused with 480, never answered ({siptest.describe_sipp_rc(rc_sipp)})")
+        reason = rc.reason_of(wire, port3, "SIP/2.0 480")
+        check(reason and "no such room" in reason, f"the refusal says why: {reason}")
+        check("joining Janus" not in procs.output(gw3), "the web node never started")
+        try:
+            code = gw3.wait(10)
+        except Exception:
+            code = None
+        check(code == 0, f"the gateway exits 0 after the refused call ({code})")
+
+        wav = listener.finish()
+        hz = tonecheck.tone_frequency(wav, *a_window)
+        check(hz and abs(hz - CALLER_HZ) < 20, f"room 5151 hears the URI caller's {CALLER_HZ} Hz ({hz} Hz)")
+        admin.destroy()
+        check(server.stop() == 0, "janus stops cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
