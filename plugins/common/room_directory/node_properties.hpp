@@ -11,7 +11,7 @@
     mediagw::prop::list("patterns", nullptr,                                                                          \
                         "regular expressions (PCRE) over the key, tried in order after the table; the first that "    \
                         "matches the whole key wins and its named groups set the room: room, pin, service, url, "     \
-                        "display (no room group: the room is the key), e.g. \"(?<room>\\\\d{4})(?:\\\\*(?<pin>\\\\d+))?\""), \
+                        "display (no room group: the room is the key), e.g. '(?<room>\\d{4})(?:\\*(?<pin>\\d+))?'"), \
         mediagw::prop::string("table", "",                                                                            \
                               "a TOML room table asked first: [room.\"KEY\"] with pin, service, room (default: the "  \
                               "key), url, display, all strings; read again when the file changes (a broken file "     \

@@ -53,8 +53,9 @@ def main():
         check(played[:4] == ["welcome, room", "no_room, room", "pin", "wrong_pin, pin"] and
               played[-1] == "wrong_pin, goodbye",
               "no such room, asked again; the PIN asked; wrong PIN, asked again; then goodbye")
-        check(re.search(r"\[event\] ivr/ivr\.failed, reason=\(string\)\"wrong PIN \(2 tries\)\"",
-                        procs.output(wrong_gw)), "ivr.failed says: wrong PIN (2 tries)")
+        failed = rc.event_lines(procs, wrong_gw, "ivr/ivr.failed")
+        check(len(failed) == 1 and 'reason=(string)"wrong PIN (2 tries)"' in failed[0],
+              f"ivr.failed says: wrong PIN (2 tries) ({failed})")
         reason = rc.reason_of(wrong_wire, wrong_port, "BYE ")
         check(reason and "wrong PIN (2 tries)" in reason, f"the BYE says why: {reason}")
         check("web/room.joined" not in procs.output(wrong_gw) and "joining Janus" not in procs.output(wrong_gw),

@@ -249,6 +249,11 @@ def reason_of(packets, port, method_or_status):
     return None
 
 
+def event_lines(procs, gw, name):
+    """The gateway's `[event] NAME, ...` lines, GstStructure escapes removed."""
+    return [line.replace("\\", "") for line in procs.output(gw).splitlines() if f"[event] {name}," in line]
+
+
 def sniffer(port):
     return RtpSniffer(ports={port})
 
