@@ -56,9 +56,10 @@ def main():
         if not bs.wait_event("CALL_ESTABLISHED", 10):
             mgwtest.fail(f"baresip: the call was not answered; events {bs.event_types()}\n{procs.output(gw)[-3000:]}")
         t_call = time.monotonic()
+        procs.wait_for_output(gw, r"\[event\] sip/call\.established", 5)
         log = procs.output(gw)
         check(re.search(r"\[event\] route/route\.found, room=\(string\)5151", log), "route.found names room 5151")
-        check(log.find("route/route.found") < log.find("sip/call.established"),
+        check(0 <= log.find("route/route.found") < log.find("sip/call.established"),
               "the room was known before the call was answered")
         if not procs.wait_for_output(gw, r"\[event\] web/room\.joined", 20):
             mgwtest.fail(f"the web node did not join:\n{procs.output(gw)[-3000:]}")
