@@ -286,6 +286,10 @@ private:
     // videoroom; every other publisher's feed comes in like a WHIP browser.
     bool start_janus(std::string &error)
     {
+        if (str("room").empty()) { // a call-time value (${ivr.room:-}) may resolve to nothing
+            error = "room: empty at start: signalling = \"janus\" needs the videoroom's id";
+            return false;
+        }
         JanusRoom::Host host;
         host.log = [this](const std::string &m) { log(MGW_LOG_INFO, "%s", m.c_str()); };
         host.start_publishing = [this]() -> std::shared_ptr<Session> {

@@ -19,6 +19,7 @@ gathers on v0 only (ice_enforce_list), mDNS is ignored, and every plugin but
 videoroom and every transport but HTTP (and WebSockets when asked) is off.
 """
 import glob
+import http.client
 import http.server
 import json
 import os
@@ -211,7 +212,7 @@ class Session:
             try:
                 with urllib.request.urlopen(f"{self.url}/{self.id}?maxev=10", timeout=40) as r:
                     evs = json.load(r)
-            except (OSError, ValueError):
+            except (OSError, ValueError, http.client.HTTPException):   # Janus stopping mid-poll: IncompleteRead
                 if self.alive:
                     time.sleep(0.5)
                 continue

@@ -8,12 +8,15 @@ called by sipp (SIP INFO digits), IVR_TRIES=2, DIGIT_TIMEOUT_MS=1500:
     says goodbye; ivr.failed; the gateway's BYE carries
     Reason: ...;text="ivr/ivr.failed: wrong PIN (2 tries)" (seen on the
     wire); the web node never started.
+  - `mediagw validate` refuses ${ivr.rooom} (not a value of the plugin)
+    with its line.
   - silent: no digit at all. Asserted: asked again once, then goodbye and a
     BYE whose Reason says "no digits (2 tries)", within the time the
     prompts and two digit timeouts take (bounded).
 """
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -31,6 +34,16 @@ def main():
     mgwtest.require_tools("espeak-ng")
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd):
+        # A value the ivr plugin does not publish is refused before anything runs, with its place.
+        bad = os.path.join(wd, "bad.toml")
+        with open(rc.IVR_PIPELINE) as f:
+            text = f.read().replace('room = "${ivr.room}"', 'room = "${ivr.rooom}"')
+        with open(bad, "w") as f:
+            f.write(text)
+        r = subprocess.run([mgwtest.MEDIAGW, "validate", bad], capture_output=True, text=True)
+        line = 1 + text[:text.index("${ivr.rooom}")].count("\n")
+        check(r.returncode == 2 and f"bad.toml:{line}:" in r.stderr and "publishes no value 'rooom'" in r.stderr,
+              f"validate refuses ${{ivr.rooom}} at its line: {r.stderr.strip()}")
         table = rc.write_table(wd, {"5151": {"pin": "8642"}})
         env = {"ROOM_TABLE": table, "JANUS_URL": "http://127.0.0.1:9/janus", "DIGIT_TIMEOUT_MS": "1500",
                "IVR_TRIES": "2"}

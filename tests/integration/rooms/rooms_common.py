@@ -249,6 +249,26 @@ def reason_of(packets, port, method_or_status):
     return None
 
 
+def tones_heard(wav):
+    """Dominant frequency of each second of a recording (None: silence).
+    baresip records only the packets it receives, so a recording's time
+    is not the wall clock's: look for a tone, not at a moment."""
+    import tonecheck
+    out = []
+    for start in range(int(tonecheck.seconds(wav))):
+        if tonecheck.rms(wav, start, 1.0) > 0.02:
+            out.append(tonecheck.tone_frequency(wav, start, 1.0))
+        else:
+            out.append(None)
+    mgwtest.log(f"{os.path.basename(wav)}: {[round(f) if f else None for f in out]}")
+    return out
+
+
+def heard(tones, hz, seconds=2):
+    """At least `seconds` one-second blocks of `hz` (within 20 Hz)."""
+    return sum(1 for f in tones if f and abs(f - hz) < 20) >= seconds
+
+
 def event_lines(procs, gw, name):
     """The gateway's `[event] NAME, ...` lines, GstStructure escapes removed."""
     return [line.replace("\\", "") for line in procs.output(gw).splitlines() if f"[event] {name}," in line]
