@@ -12,14 +12,22 @@ pipeline's pattern: four to ten digits); a listener gateway in 5151
   - X-Room: sipp calls sip:reception@gateway with "X-Room: 6161" (and a
     1300 Hz RTP tone). Asserted: a publisher "route-xroom" in room 6161,
     none in 5151.
+  - HTTP directory: sipp calls sip:sales@gateway; the gateway asks a small
+    HTTP room service of the test (bearer token) which answers room 6161.
+    Asserted: a publisher "route-http" in 6161; the service was asked once
+    with the token; the token is not in the log.
   - unknown: sipp calls sip:nobody@gateway. Asserted: the INVITE is refused
     (480, never answered) with a Reason header saying "no such room" (seen
     on the wire); the web node never starts; the gateway exits 0.
 """
+import http.server
+import json
 import os
 import re
 import sys
+import threading
 import time
+import urllib.parse
 
 import browser
 import janus
@@ -30,6 +38,42 @@ from baresip import Baresip
 from rooms_common import siptest
 
 LISTENER_HZ, CALLER_HZ = 660, 1000
+
+
+class RoomService:
+    """An HTTP room directory: GET /rooms?key=K -> JSON or 404; records (key, Authorization)."""
+
+    def __init__(self, rooms, token):
+        svc = self
+        self.asked = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                key = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).get("key", [""])[0]
+                auth = self.headers.get("Authorization", "")
+                svc.asked.append((key, auth))
+                if auth != f"Bearer {token}":
+                    body, status = b'{"error": "unauthorized"}', 401
+                elif key in rooms:
+                    body, status = json.dumps(rooms[key]).encode(), 200
+                else:
+                    body, status = b'{"error": "no such room"}', 404
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/rooms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def main():
@@ -83,6 +127,21 @@ def main():
               "and not in room 5151 (the dialled user loses to X-Room)")
         rc_sipp = rc.wait_sipp(procs, sipp, 30)
         check(rc_sipp == 0, f"sipp (X-Room): answered, ended by its BYE ({siptest.describe_sipp_rc(rc_sipp)})")
+
+        # --- an HTTP directory: "sales" is room 6161 ---
+        directory = RoomService({"sales": {"room": 6161, "service": "janus"}}, token="dir-token")
+        gw4, port4 = rc.start_gateway(procs, "gw-http", rc.ROUTE_PIPELINE,
+                                      dict(env, JANUS_DISPLAY="route-http", ROOM_LOOKUP_URL=directory.url,
+                                           ROOM_LOOKUP_TOKEN="dir-token"))
+        sipp = rc.start_sipp(procs, wd, "sipp-http", port4, rc.ivr_caller_scenario("sales", "", hold_s=4))
+        check(admin.wait_publisher(6161, "route-http", timeout=20) is not None,
+              "sip:sales@ publishes in room 6161, as the HTTP directory says")
+        check(directory.asked == [("sales", "Bearer dir-token")], f"the directory was asked once, with the token "
+                                                                   f"({len(directory.asked)} requests)")
+        check("dir-token" not in procs.output(gw4), "the token is not in the gateway's log")
+        rc_sipp = rc.wait_sipp(procs, sipp, 30)
+        check(rc_sipp == 0, f"sipp (HTTP directory): answered, ended by its BYE ({siptest.describe_sipp_rc(rc_sipp)})")
+        directory.close()
 
         # --- no such room ---
         gw3, port3 = rc.start_gateway(procs, "gw-unknown", rc.ROUTE_PIPELINE, dict(env, JANUS_DISPLAY="route-none"))
