@@ -8,6 +8,9 @@ called by sipp (SIP INFO digits), IVR_TRIES=2, DIGIT_TIMEOUT_MS=1500:
     says goodbye; ivr.failed; the gateway's BYE carries
     Reason: ...;text="ivr/ivr.failed: wrong PIN (2 tries)" (seen on the
     wire); the web node never started.
+  - the first gateway re-arms (after_call = rearm): a second call types
+    5151# 8642# and gets through (ivr.done names 5151; the web node then
+    fails against a Janus that is not there, which ends the call).
   - `mediagw validate` refuses ${ivr.rooom} (not a value of the plugin)
     with its line.
   - silent: no digit at all. Asserted: asked again once, then goodbye and a
@@ -47,7 +50,9 @@ def main():
         table = rc.write_table(wd, {"5151": {"pin": "8642"}})
         env = {"ROOM_TABLE": table, "JANUS_URL": "http://127.0.0.1:9/janus", "DIGIT_TIMEOUT_MS": "1500",
                "IVR_TRIES": "2"}
-        wrong_gw, wrong_port = rc.start_gateway(procs, "gw-wrong", rc.IVR_PIPELINE, env)
+        # after_call = rearm: a second call into the same gateway gets a fresh IVR.
+        wrong_gw, wrong_port = rc.start_gateway(procs, "gw-wrong", rc.IVR_PIPELINE, env,
+                                                sets=["gateway.after_call=rearm"])
         silent_gw, silent_port = rc.start_gateway(procs, "gw-silent", rc.IVR_PIPELINE, env)
         with rc.sniffer(wrong_port) as wrong_wire, rc.sniffer(silent_port) as silent_wire:
             t0 = time.monotonic()
@@ -83,6 +88,20 @@ def main():
         reason = rc.reason_of(silent_wire, silent_port, "BYE ")
         check(reason and "no digits (2 tries)" in reason, f"the BYE says why: {reason}")
         check(silent_s < 30, f"the silent call ended in {silent_s:.1f} s (prompts + 2 x 1.5 s timeouts)")
+
+        # The re-armed gateway, called again: the IVR starts afresh and lets the caller through
+        # (to a Janus that is not there: the web node fails and the call ends with that).
+        again = rc.start_sipp(procs, wd, "sipp-again", wrong_port,
+                              rc.ivr_caller_scenario("ivr", "5151#,8642#", end="wait-bye"))
+        rc_again = rc.wait_sipp(procs, again, 40)
+        check(rc_again == 0, f"sipp (second call): answered, ended by the gateway ({siptest.describe_sipp_rc(rc_again)})")
+        played = prompts_played(procs, wrong_gw)
+        check(played.count("welcome, room") == 2 and "connecting" in played,
+              f"the second call was welcomed again and let through: {played[-3:]}")
+        done = rc.event_lines(procs, wrong_gw, "ivr/ivr.done")
+        check(len(done) == 1 and "room=(string)5151" in done[0], f"ivr.done names room 5151 ({done})")
+        check("8642" not in procs.output(wrong_gw), "the PIN is still not in the gateway's log")
+        procs.stop(wrong_gw)
         for gw in (wrong_gw, silent_gw):
             try:
                 code = gw.wait(10)

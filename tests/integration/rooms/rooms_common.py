@@ -166,7 +166,7 @@ def ivr_caller_scenario(user, digits, end="bye", hold_s=8, headers=(), pcap=None
     out.append("""  <pause milliseconds="1000"/>
 """)
     cseq = 2
-    for d in digits:
+    for i, d in enumerate(digits):
         if d == ",":
             out.append("""  <pause milliseconds="1500"/>
 """)
@@ -185,7 +185,9 @@ Duration=160
     ]]>
   </send>
   <recv response="200"/>
-  <pause milliseconds="300"/>
+""")
+        if i + 1 < len(digits):   # none after the last: the gateway's BYE may follow at once
+            out.append("""  <pause milliseconds="300"/>
 """)
         cseq += 1
     if end == "bye":

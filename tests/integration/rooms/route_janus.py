@@ -18,7 +18,8 @@ pipeline's pattern: four to ten digits); a listener gateway in 5151
     with the token; the token is not in the log.
   - unknown: sipp calls sip:nobody@gateway. Asserted: the INVITE is refused
     (480, never answered) with a Reason header saying "no such room" (seen
-    on the wire); the web node never starts; the gateway exits 0.
+    on the wire); the web node never starts; the gateway exits 0. A
+    re-arming gateway refuses two such calls, one lookup each.
 """
 import http.server
 import json
@@ -158,6 +159,17 @@ def main():
         except Exception:
             code = None
         check(code == 0, f"the gateway exits 0 after the refused call ({code})")
+
+        # --- re-armed (after_call = rearm): the route node looks each new call up ---
+        gw5, port5 = rc.start_gateway(procs, "gw-rearm", rc.ROUTE_PIPELINE, dict(env, JANUS_DISPLAY="route-rearm"),
+                                      sets=["gateway.after_call=rearm"])
+        for n in (1, 2):
+            sipp = rc.start_sipp(procs, wd, f"sipp-rearm-{n}", port5, rc.ivr_caller_scenario("nobody", "", expect=480))
+            rc_sipp = rc.wait_sipp(procs, sipp, 20)
+            check(rc_sipp == 0, f"re-armed gateway, call {n}: refused with 480 ({siptest.describe_sipp_rc(rc_sipp)})")
+        failed = rc.event_lines(procs, gw5, "route/route.failed")
+        check(len(failed) == 2, f"one route.failed per call ({len(failed)})")
+        procs.stop(gw5)
 
         check(rc.heard(rc.tones_heard(listener.finish()), CALLER_HZ), f"room 5151 hears the URI caller's {CALLER_HZ} Hz")
         admin.destroy()
