@@ -86,7 +86,11 @@ public:
         log(MGW_LOG_INFO, "rooms from %s; prompts ready (%s)", directory_->describe().c_str(), prompt_sources_.c_str());
     }
 
-    ~Ivr() override { directory_->cancel(); }
+    ~Ivr() override
+    {
+        disarm();
+        directory_->cancel();
+    }
 
     bool start(std::string &error) override
     {
@@ -225,8 +229,13 @@ private:
                 dialog_.lookup_done(roomdir::Result::found(r, "typed"), now_ms());
                 break;
             }
-            directory_->lookup(a.key, [this](const roomdir::Result &r) {
-                guarded([this, r] { dialog_.lookup_done(r, now_ms()); });
+            directory_->lookup(a.key, [this, key = a.key](const roomdir::Result &r) {
+                guarded([this, &r, &key] {
+                    if (r.kind != roomdir::Result::Kind::Found)
+                        log(r.kind == roomdir::Result::Kind::Error ? MGW_LOG_WARNING : MGW_LOG_INFO, "room '%s': %s",
+                            key.c_str(), r.reason.c_str());
+                    dialog_.lookup_done(r, now_ms());
+                });
             });
             break;
         case ivr::Action::Kind::Done:

@@ -80,7 +80,8 @@ private:
         if (!live_)
             return;
         if (r.kind != roomdir::Result::Kind::Found)
-            return refuse(key, r.kind == roomdir::Result::Kind::NotFound ? "no such room" : r.reason, r.reason);
+            return refuse(key, r.kind == roomdir::Result::Kind::NotFound ? "no such room" : "room directory unavailable",
+                          r.reason);
         const auto allowed = list("services");
         if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), r.room.service) == allowed.end())
             return refuse(key, "room service '" + r.room.service + "' is not served here", "");
@@ -96,10 +97,13 @@ private:
                                r.room.service.c_str(), "source", G_TYPE_STRING, r.source.c_str(), nullptr));
     }
 
+    // `reason` goes to the caller (the Reason header); `detail` (which directory said what) to the log only.
     void refuse(const std::string &key, const std::string &reason, const std::string &detail)
     {
-        log(MGW_LOG_INFO, "key '%s': %s%s%s", key.c_str(), reason.c_str(), detail.empty() || detail == reason ? "" : ": ",
-            detail == reason ? "" : detail.c_str());
+        if (detail.empty() || detail == reason)
+            log(MGW_LOG_INFO, "key '%s': %s", key.c_str(), reason.c_str());
+        else
+            log(MGW_LOG_INFO, "key '%s': %s (%s)", key.c_str(), reason.c_str(), detail.c_str());
         emit(gst_structure_new("route.failed", "reason", G_TYPE_STRING, reason.c_str(), "key", G_TYPE_STRING,
                                key.c_str(), nullptr));
     }

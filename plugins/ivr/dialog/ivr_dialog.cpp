@@ -142,7 +142,8 @@ void Dialog::lookup_done(const roomdir::Result &r, int64_t now)
         state_ = State::Room;
         return wrong(Prompt::NoSuchRoom, "no such room", now);
     case roomdir::Result::Kind::Error:
-        return goodbye({Prompt::Unavailable, Prompt::Goodbye}, "room directory unavailable: " + r.reason, now);
+        // The details (a URL, an HTTP status) are the owner's to log: the reason reaches the caller.
+        return goodbye({Prompt::Unavailable, Prompt::Goodbye}, "room directory unavailable", now);
     }
 }
 

@@ -8,6 +8,10 @@ called by sipp (SIP INFO digits), IVR_TRIES=2, DIGIT_TIMEOUT_MS=1500:
     says goodbye; ivr.failed; the gateway's BYE carries
     Reason: ...;text="ivr/ivr.failed: wrong PIN (2 tries)" (seen on the
     wire); the web node never started.
+  - directory down: ROOM_LOOKUP_URL where nobody listens, room 1234#.
+    Asserted: "rooms cannot be looked up" + goodbye, a BYE whose Reason says
+    "room directory unavailable" (not the directory's address), the log
+    says which directory failed.
   - the first gateway re-arms (after_call = rearm): a second call types
     5151# 8642# and gets through (ivr.done names 5151; the web node then
     fails against a Janus that is not there, which ends the call).
@@ -54,8 +58,14 @@ def main():
         wrong_gw, wrong_port = rc.start_gateway(procs, "gw-wrong", rc.IVR_PIPELINE, env,
                                                 sets=["gateway.after_call=rearm"])
         silent_gw, silent_port = rc.start_gateway(procs, "gw-silent", rc.IVR_PIPELINE, env)
-        with rc.sniffer(wrong_port) as wrong_wire, rc.sniffer(silent_port) as silent_wire:
+        dead = f"http://127.0.0.1:{mgwtest.free_port('tcp')}/rooms"   # nobody listens there
+        dir_gw, dir_port = rc.start_gateway(procs, "gw-nodir", rc.IVR_PIPELINE,
+                                            dict(env, ROOM_TABLE="", ROOM_LOOKUP_URL=dead))
+        with rc.sniffer(wrong_port) as wrong_wire, rc.sniffer(silent_port) as silent_wire, \
+                rc.sniffer(dir_port) as dir_wire:
             t0 = time.monotonic()
+            nodir = rc.start_sipp(procs, wd, "sipp-nodir", dir_port,
+                                  rc.ivr_caller_scenario("ivr", "1234#", end="wait-bye"))
             wrong = rc.start_sipp(procs, wd, "sipp-wrong", wrong_port,
                                   rc.ivr_caller_scenario("ivr", "9999#,5151#,1111#,2222#", end="wait-bye"))
             silent = rc.start_sipp(procs, wd, "sipp-silent", silent_port,
@@ -63,6 +73,7 @@ def main():
             rc_wrong = rc.wait_sipp(procs, wrong, 60)
             rc_silent = rc.wait_sipp(procs, silent, 60)
             silent_s = time.monotonic() - t0
+            rc_nodir = rc.wait_sipp(procs, nodir, 30)
             time.sleep(0.3)
         check(rc_wrong == 0, f"sipp (wrong room and PINs): the call was answered and ended by the gateway's BYE "
                              f"({siptest.describe_sipp_rc(rc_wrong)})")
@@ -89,6 +100,14 @@ def main():
         check(reason and "no digits (2 tries)" in reason, f"the BYE says why: {reason}")
         check(silent_s < 30, f"the silent call ended in {silent_s:.1f} s (prompts + 2 x 1.5 s timeouts)")
 
+        check(rc_nodir == 0, f"sipp (directory down): ended by the gateway's BYE ({siptest.describe_sipp_rc(rc_nodir)})")
+        check(prompts_played(procs, dir_gw)[-1:] == ["unavailable, goodbye"], "the caller is told rooms cannot be looked up")
+        reason = rc.reason_of(dir_wire, dir_port, "BYE ")
+        check(reason and "room directory unavailable" in reason and "127.0.0.1" not in reason,
+              f"the BYE says why, without the directory's address: {reason}")
+        check(re.search(r"room '1234': http://127\.0\.0\.1:\d+/rooms: .*", procs.output(dir_gw)),
+              "the log says which directory failed and how")
+
         # The re-armed gateway, called again: the IVR starts afresh and lets the caller through
         # (to a Janus that is not there: the web node fails and the call ends with that).
         again = rc.start_sipp(procs, wd, "sipp-again", wrong_port,
@@ -102,7 +121,7 @@ def main():
         check(len(done) == 1 and "room=(string)5151" in done[0], f"ivr.done names room 5151 ({done})")
         check("8642" not in procs.output(wrong_gw), "the PIN is still not in the gateway's log")
         procs.stop(wrong_gw)
-        for gw in (wrong_gw, silent_gw):
+        for gw in (wrong_gw, silent_gw, dir_gw):
             try:
                 code = gw.wait(10)
             except Exception:
