@@ -7,7 +7,8 @@ a room table mapping both; a listener gateway joined to 5151 whose
 baresip caller sends 660 Hz and records what the room says.
   - RFC 4733: baresip (1000 Hz) calls an IVR gateway and types 5151#, then
     8642# (telephone-events). Asserted: the caller hears the prompts
-    (speech before any digit), the IVR publishes the room (ivr.done) and
+    before any digit (the welcome from PROMPT_DIR, a 440 Hz WAV; then
+    espeak-ng's question), the IVR publishes the room (ivr.done) and
     the web node joins room 5151 with the PIN (a publisher named
     "ivr-rfc4733" in 5151); the listener hears 1000 Hz; the caller hears
     the listener's 660 Hz through the IVR's passthrough.
@@ -27,7 +28,7 @@ import tonecheck
 from baresip import Baresip
 from rooms_common import siptest
 
-LISTENER_HZ, CALLER_HZ, INFO_HZ = 660, 1000, 1300
+LISTENER_HZ, CALLER_HZ, INFO_HZ, WELCOME_HZ = 660, 1000, 1300, 440
 
 
 def wait_joined(procs, gw, what):
@@ -50,7 +51,10 @@ def main():
         listener = rc.Listener(procs, wd, server.url, 5151, "8642", LISTENER_HZ)
 
         # --- RFC 4733 digits from baresip ---
-        env = {"ROOM_TABLE": table, "JANUS_URL": server.url, "JANUS_DISPLAY": "ivr-rfc4733"}
+        prompts = os.path.join(wd, "prompts")   # a user's own welcome: 1.5 s of 440 Hz (a 48 kHz WAV)
+        os.makedirs(prompts)
+        mgwtest.make_tone_wav(os.path.join(prompts, "welcome.wav"), WELCOME_HZ, 1.5, rate=48000, volume=0.5)
+        env = {"ROOM_TABLE": table, "JANUS_URL": server.url, "JANUS_DISPLAY": "ivr-rfc4733", "PROMPT_DIR": prompts}
         gw, port = rc.start_gateway(procs, "gw-rfc4733", rc.IVR_PIPELINE, env)
         tone = os.path.join(wd, "caller-1000.wav")
         mgwtest.make_tone_wav(tone, CALLER_HZ, 60, rate=8000, volume=0.5)
@@ -76,8 +80,10 @@ def main():
         bs.wait_event("CALL_CLOSED", 5)
         bs.quit()
         heard = bs.received_wav()
-        speech = tonecheck.rms(heard, 0.3, 2.0)
-        check(speech and speech > 0.01, f"the caller hears the prompts before typing (RMS {speech})")
+        hz = tonecheck.tone_frequency(heard, 0.3, 0.8)
+        check(hz and abs(hz - WELCOME_HZ) < 20, f"the caller hears the welcome from PROMPT_DIR first ({hz} Hz)")
+        speech = tonecheck.rms(heard, 1.8, 0.6)
+        check(speech and speech > 0.01, f"then the spoken question, before typing (RMS {speech:.3f})")
         hz = tonecheck.tone_frequency(heard, t_join - t_call + 3.0, 2.5)
         check(hz and abs(hz - LISTENER_HZ) < 20,
               f"the caller hears the room (the listener's {LISTENER_HZ} Hz) through the IVR ({hz} Hz)")
