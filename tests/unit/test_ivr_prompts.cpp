@@ -27,16 +27,28 @@ int temp_folders()
     return n;
 }
 
-std::string scratch(const std::string &name)
-{
-    static std::string dir;
-    if (dir.empty()) {
-        gchar *p = g_dir_make_tmp("mgw-prompts-XXXXXX", nullptr);
-        dir = p;
-        g_free(p);
+// A private scratch folder, removed with its files when the test program ends.
+struct Scratch {
+    std::string dir;
+    Scratch()
+    {
+        gchar *d = g_dir_make_tmp("mgw-prompts-XXXXXX", nullptr);
+        dir = d ? d : "";
+        g_free(d);
     }
-    return dir + "/" + name;
-}
+    ~Scratch()
+    {
+        GDir *d = g_dir_open(dir.c_str(), 0, nullptr);
+        for (const char *name; d && (name = g_dir_read_name(d));)
+            g_unlink((dir + "/" + name).c_str());
+        if (d)
+            g_dir_close(d);
+        g_rmdir(dir.c_str());
+    }
+};
+Scratch scratch_dir;
+
+std::string scratch(const std::string &name) { return scratch_dir.dir + "/" + name; }
 
 } // namespace
 

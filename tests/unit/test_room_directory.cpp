@@ -18,15 +18,30 @@ using namespace roomdir;
 
 namespace {
 
-std::string temp_file(const std::string &name, const std::string &text)
-{
-    static std::string dir;
-    if (dir.empty()) {
+// A private scratch folder, removed with its files when the test program ends.
+struct Scratch {
+    std::string dir;
+    Scratch()
+    {
         gchar *d = g_dir_make_tmp("mgw-roomdir-XXXXXX", nullptr);
-        dir = d;
+        dir = d ? d : "";
         g_free(d);
     }
-    const std::string path = dir + "/" + name;
+    ~Scratch()
+    {
+        GDir *d = g_dir_open(dir.c_str(), 0, nullptr);
+        for (const char *name; d && (name = g_dir_read_name(d));)
+            g_unlink((dir + "/" + name).c_str());
+        if (d)
+            g_dir_close(d);
+        g_rmdir(dir.c_str());
+    }
+};
+Scratch scratch_dir;
+
+std::string temp_file(const std::string &name, const std::string &text)
+{
+    const std::string path = scratch_dir.dir + "/" + name;
     std::ofstream(path) << text;
     return path;
 }
