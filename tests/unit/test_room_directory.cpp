@@ -152,6 +152,9 @@ TEST_CASE("patterns: bad patterns are refused with their place")
 {
     CHECK_THROWS_WITH_AS(Patterns({"\\d+", "(?<room>\\d+"}), doctest::Contains("patterns[2]"),
                          std::invalid_argument);
+    CHECK_THROWS_WITH_AS(Patterns({"(?<room>\\d+"}), doctest::Contains("at char 11"), // its own offsets
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(Patterns({"\\Qx"}), doctest::Contains("whole key"), std::invalid_argument); // \Q quotes our ")$"
     CHECK_THROWS_WITH_AS(Patterns({"(?<rooom>\\d+)"}), doctest::Contains("group 'rooom' is not a room field"),
                          std::invalid_argument);
     CHECK_THROWS_WITH_AS(Patterns({"(?P<secret>\\d+)"}), doctest::Contains("'secret'"), std::invalid_argument);

@@ -42,15 +42,23 @@ Patterns::Patterns(const std::vector<std::string> &patterns)
                 if (!is_room_field(name))
                     throw std::invalid_argument(where + ": group '" + name +
                                                 "' is not a room field (service, room, pin, url, display)");
-            // Anchored at both ends: a pattern describes the whole key.
-            const std::string whole = "^(?:" + patterns[i] + ")$";
+            // The pattern alone first: its errors then speak of its own text and offsets.
             GError *error = nullptr;
-            GRegex *re = g_regex_new(whole.c_str(), static_cast<GRegexCompileFlags>(G_REGEX_DOLLAR_ENDONLY),
-                                     static_cast<GRegexMatchFlags>(0), &error);
-            if (!re) {
+            GRegex *alone = g_regex_new(patterns[i].c_str(), static_cast<GRegexCompileFlags>(0),
+                                        static_cast<GRegexMatchFlags>(0), &error);
+            if (!alone) {
                 std::string why = error ? error->message : "does not compile";
                 g_clear_error(&error);
                 throw std::invalid_argument(where + ": " + why);
+            }
+            g_regex_unref(alone);
+            // Anchored at both ends: a pattern describes the whole key.
+            const std::string whole = "^(?:" + patterns[i] + ")$";
+            GRegex *re = g_regex_new(whole.c_str(), static_cast<GRegexCompileFlags>(G_REGEX_DOLLAR_ENDONLY),
+                                     static_cast<GRegexMatchFlags>(0), &error);
+            if (!re) { // e.g. a stray ')' that closes our group
+                g_clear_error(&error);
+                throw std::invalid_argument(where + ": does not compile as a pattern of the whole key");
             }
             regexes_.push_back(re);
         }
