@@ -202,7 +202,11 @@ public:
     bool start(std::string &error) override
     {
         SipAgent::Callbacks cb;
-        cb.listening = [this](const std::string &uri) { log(MGW_LOG_INFO, "listening on %s", uri.c_str()); };
+        cb.listening = [this](const std::string &uri) {
+            log(MGW_LOG_INFO, "listening on %s", uri.c_str());
+            // The bound address (port 0 picks one): a supervisor redirects callers there.
+            emit(gst_structure_new("listening", "uri", G_TYPE_STRING, uri.c_str(), nullptr));
+        };
         cb.offer = [this](const SipAgent::Offer &o) { return on_offer(o); };
         cb.established = [this] { on_established(); };
         cb.ended = [this](const std::string &reason) { on_ended(reason); };
@@ -698,4 +702,4 @@ private:
 } // namespace
 
 MEDIAGW_PLUGIN(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP", nullptr,
-               "call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,turn.failed", properties, ports);
+               "listening,call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,turn.failed", properties, ports);
