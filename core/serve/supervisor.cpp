@@ -71,6 +71,8 @@ Supervisor::~Supervisor()
             g_source_remove(t);
     if (drain_timer_)
         g_source_remove(drain_timer_);
+    if (stats_timer_)
+        g_source_remove(stats_timer_);
     for (auto &[id, g] : gateways_)
         if (g->timer)
             g_source_remove(g->timer);
@@ -87,6 +89,15 @@ void Supervisor::start()
             "template '" + t.name + "': " + t.pipeline + ", " + std::to_string(t.warm) + " warm, up to " +
                 std::to_string(admissible(t)) + " calls now");
     replenish();
+    // CPU seconds of a gateway are read while it lives: a call's record
+    // gets its last reading (at most 2 s old).
+    stats_timer_ = g_timeout_add_seconds(
+        2,
+        [](gpointer data) -> gboolean {
+            static_cast<Supervisor *>(data)->refresh_stats();
+            return G_SOURCE_CONTINUE;
+        },
+        this);
 }
 
 const Template *Supervisor::route(const std::string &user) const

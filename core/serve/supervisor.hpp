@@ -130,7 +130,7 @@ private:
     std::map<std::string, guint> retry_timer_; // template -> delayed replenish
     unsigned long next_id_ = 1;
     bool draining_ = false;
-    guint drain_timer_ = 0;
+    guint drain_timer_ = 0, stats_timer_ = 0;
     std::function<void()> drained_;
     Counters counters_;
 };
