@@ -260,6 +260,8 @@ void Supervisor::reservation_expired(ManagedGateway &g)
     g.holds_slot = false;
     g.reserved_user.clear();
     g.call.reserved_us = 0;
+    if (draining_)
+        stop(g.id, "supervisor", "drain");
 }
 
 void Supervisor::kill_after_grace(ManagedGateway &g)
@@ -636,9 +638,11 @@ void Supervisor::drain(std::function<void()> done)
         return;
     draining_ = true;
     drained_ = std::move(done);
+    // Calls in progress (or a caller on its way: a reservation) may finish;
+    // every other gateway, warm or started by the API and still waiting, stops.
     std::vector<std::string> idle, busy;
     for (auto &[id, g] : gateways_)
-        (g->holds_slot ? busy : idle).push_back(id);
+        (g->state == GwState::InCall || g->state == GwState::Reserved ? busy : idle).push_back(id);
     log(MGW_LOG_INFO, "serve", "draining: " + std::to_string(idle.size()) + " idle gateways stopped, " +
                                    std::to_string(busy.size()) + " calls get " +
                                    std::to_string(config_.drain_timeout) + " s");

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The HTTP API of `mediagw serve` (issue 12), with real callers.
+
+serve with template `echo` (pipelines/sip-echo.toml), 1 warm, a budget of 3
+calls. Asserted:
+  - /ready needs no token; everything else wants the bearer token: none or
+    a wrong one is 401 (with WWW-Authenticate), /metrics too;
+  - bad requests are 400 naming the field: malformed JSON, template not a
+    string, unknown template, unknown field, dial mode without a sip: URI,
+    a value name that is not a variable; a 20 KiB body is 413; unknown ids
+    are 404 (GET, DELETE, dtmf);
+  - POST mode "wait" (room + values) starts a gateway: 201 + Location, listed
+    (origin api) with its contact; baresip calls that contact, the call is
+    established; POST .../dtmf reaches the gateway's SIP node (its log says
+    dtmf.send '12#'); DELETE stops it: baresip gets the BYE, the process is
+    gone, the record says ended_by "api" with the room and values;
+  - POST mode "dial": the gateway calls `sipp -sn uas`; DELETE, record;
+  - a start beyond the budget is 503 with Retry-After (metric refused moves).
+"""
+import os
+import re
+import sys
+import time
+
+import mgwtest
+import serve_common as sc
+from baresip import Baresip
+
+
+def main():
+    mgwtest.require_tools("baresip", "sipp")
+    check = mgwtest.check
+    with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
+        echo = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-echo.toml")
+        serve = sc.Serve(procs, wd, f'''[template.echo]
+pipeline = "{echo}"
+warm = 1
+cpu = 0.01
+''', serve_extra="cpu = 0.03\nmemory_mb = 2000\nretry_after = 5")
+        api = serve.api
+
+        # Authentication.
+        check(api("GET", "/ready", token=None)[0] == 200, "/ready answers without a token")
+        status, body, headers = api("GET", "/v1/gateways", token=None)
+        check(status == 401 and headers.get("WWW-Authenticate") == "Bearer", f"no token: 401 Bearer ({status})")
+        check(api("GET", "/v1/gateways", token="wrong")[0] == 401, "a wrong token: 401")
+        check(api("GET", "/metrics", token=None)[0] == 401, "/metrics without the token: 401")
+        check(api("POST", "/v1/gateways", {"template": "echo"}, token="wrong")[0] == 401,
+              "POST with a wrong token: 401 (nothing started)")
+
+        # Bad requests name the field.
+        def bad(body, field, what, raw=None):
+            status, reply, _ = api("POST", "/v1/gateways", body, raw=raw)
+            check(status == 400 and isinstance(reply, dict) and reply.get("field") == field,
+                  f"{what}: 400 naming '{field}' ({status} {reply})")
+        bad(None, "(body)", "malformed JSON", raw=b'{"template": "echo",')
+        bad(None, "(body)", "a JSON array", raw=b'["echo"]')
+        bad({"template": 5}, "template", "template not a string")
+        bad({"mode": "wait"}, "template", "no template")
+        bad({"template": "nope"}, "template", "unknown template")
+        bad({"template": "echo", "colour": "red"}, "colour", "unknown field")
+        bad({"template": "echo", "mode": "dial"}, "dial", "dial mode without a URI")
+        bad({"template": "echo", "mode": "sideways"}, "mode", "unknown mode")
+        bad({"template": "echo", "values": {"bad-name": "x"}}, "values.bad-name", "a value name with '-'")
+        bad({"template": "echo", "values": {"PIN": 1234}}, "values.PIN", "a value that is not a string")
+        status, _, _ = api("POST", "/v1/gateways", raw=b'{"template":"' + b"x" * 20000 + b'"}')
+        check(status == 413, f"a 20 KiB body: 413 ({status})")
+        for method, path in (("GET", "/v1/gateways/nope-1"), ("DELETE", "/v1/gateways/nope-1"),
+                             ("POST", "/v1/gateways/nope-1/dtmf")):
+            status, reply, _ = api(method, path, {"digits": "1"} if method == "POST" else None)
+            check(status == 404, f"{method} {path}: 404 ({status})")
+
+        # Mode "wait": a gateway for room 4711, called directly by baresip.
+        status, gw, headers = api("POST", "/v1/gateways", {"template": "echo", "room": "4711",
+                                                            "values": {"ROOM_PIN": "1234"}})
+        check(status == 201 and headers.get("Location") == f"/v1/gateways/{gw['id']}" and gw["origin"] == "api",
+              f"POST mode wait: 201 with Location ({status} {gw})")
+        gid = gw["id"]
+        listed = serve.wait_gateways(lambda g: any(x["id"] == gid and x["contact"] for x in g), 10,
+                                     "the API gateway listens")
+        contact = next(x for x in listed if x["id"] == gid)["contact"]
+        status, one, _ = api("GET", f"/v1/gateways/{gid}")
+        check(status == 200 and one["room"] == "4711" and one["state"] == "idle", f"GET status ({one})")
+        tone = os.path.join(wd, "tone.wav")
+        mgwtest.make_tone_wav(tone, 800, 30, rate=8000)
+        bs = Baresip(procs, wd, tone_wav=tone, codecs="PCMU")
+        bs.start()
+        check(bs.dial(contact.replace("sip:", "sip:room@")).get("ok"), f"baresip dials {contact}")
+        check(bs.wait_event("CALL_ESTABLISHED", 10) is not None, "the call to the API gateway is established")
+        serve.wait_gateways(lambda g: any(x["id"] == gid and x["state"] == "in_call" for x in g), 5, "in_call")
+        status, reply, _ = api("POST", f"/v1/gateways/{gid}/dtmf", {"digits": "12#"})
+        check(status == 202, f"POST dtmf: 202 ({status} {reply})")
+        gwlog = os.path.join(serve.logs, gid + ".log")
+        deadline = time.time() + 5
+        while time.time() < deadline and "dtmf.send: '12#'" not in open(gwlog).read():
+            time.sleep(0.1)
+        check("dtmf.send: '12#'" in open(gwlog).read(), "the gateway's SIP node sent the digits '12#'")
+        bad_dtmf = api("POST", f"/v1/gateways/{gid}/dtmf", {"digits": "12x"})
+        check(bad_dtmf[0] == 400 and bad_dtmf[1]["field"] == "digits", "dtmf with a bad digit: 400 naming 'digits'")
+        pid = one["pid"]
+        status, reply, _ = api("DELETE", f"/v1/gateways/{gid}")
+        check(status == 202 and reply["state"] == "stopping", f"DELETE: 202, stopping ({status} {reply})")
+        check(bs.wait_event("CALL_CLOSED", 10) is not None, "baresip got the gateway's BYE")
+        deadline = time.time() + 10
+        while time.time() < deadline and (sc.pid_alive(pid) or not serve.read_records()):
+            time.sleep(0.1)
+        check(not sc.pid_alive(pid), "the stopped gateway's process is gone")
+        check(api("GET", f"/v1/gateways/{gid}")[0] == 404, "a stopped gateway is 404 afterwards")
+        rec = serve.read_records()[-1]
+        check(rec["gateway"] == gid and rec["ended_by"] == "api" and rec["values"].get("ROOM") == "4711" and
+              rec["values"].get("ROOM_PIN") == "1234" and rec["room"] == "4711" and rec["codecs"].get("sip") == "PCMU",
+              f"the record: ended by the API, room and values, codec ({rec})")
+
+        # Mode "dial": the gateway calls sipp's uas.
+        uas_port = mgwtest.free_port()
+        uas = procs.start("sipp-uas", ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port),
+                                        "-mp", str(mgwtest.free_port()), "-nostdin", "-trace_err"])
+        time.sleep(0.5)
+        status, gw, _ = api("POST", "/v1/gateways", {"template": "echo", "mode": "dial",
+                                                      "dial": f"sip:room@127.0.0.1:{uas_port}"})
+        check(status == 201 and gw["mode"] == "dial", f"POST mode dial: 201 ({status})")
+        serve.wait_gateways(lambda g: any(x["id"] == gw["id"] and x["state"] == "in_call" for x in g), 10,
+                            "the dial-out gateway is in a call with sipp")
+
+        # The budget (3 calls): the dial-out and the warm one's slot... two more API gateways fill it.
+        started = [api("POST", "/v1/gateways", {"template": "echo"}) for _ in range(3)]
+        codes = [s[0] for s in started]
+        check(codes == [201, 201, 503], f"beyond the budget of 3: 503 ({codes})")
+        check(started[2][2].get("Retry-After") == "5", "the 503 carries Retry-After: 5")
+        check(sc.metric(serve.metrics(), "mediagw_serve_calls_refused_total", reason="host_cpu") == 1,
+              "metric: one start refused for host_cpu")
+        status, _, _ = api("DELETE", f"/v1/gateways/{gw['id']}")
+        check(status == 202, "DELETE of the dial-out gateway: 202")
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(r["gateway"] == gw["id"] for r in serve.read_records()):
+            time.sleep(0.1)
+        rec = [r for r in serve.read_records() if r["gateway"] == gw["id"]]
+        check(len(rec) == 1 and rec[0]["mode"] == "dial" and rec[0]["ended_by"] == "api" and rec[0]["established"],
+              f"the dial-out's record: established, ended by the API ({rec})")
+        check(sc.stop_serve(procs, serve) == 0, "serve exits 0 on SIGTERM")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
