@@ -15,7 +15,8 @@ calls. Asserted:
     dtmf.send '12#'); DELETE stops it: baresip gets the BYE, the process is
     gone, the record says ended_by "api" with the room and values;
   - POST mode "dial": the gateway calls `sipp -sn uas`; DELETE, record;
-  - a start beyond the budget is 503 with Retry-After (metric refused moves).
+  - a start beyond the budget is 503 with Retry-After (metric refused moves);
+  - docs/openapi.yaml documents every method, path and status met here.
 """
 import os
 import re
@@ -138,6 +139,7 @@ cpu = 0.01
         check(len(rec) == 1 and rec[0]["mode"] == "dial" and rec[0]["ended_by"] == "api" and rec[0]["established"],
               f"the dial-out's record: established, ended by the API ({rec})")
         check(sc.stop_serve(procs, serve) == 0, "serve exits 0 on SIGTERM")
+        sc.check_openapi(serve.seen)
     return 0
 
 

@@ -25,6 +25,7 @@ class Serve:
         self.records = os.path.join(wd, "calls.jsonl")
         self.logs = os.path.join(wd, "gateways")
         self.path = os.path.join(wd, name + ".toml")
+        self.seen = []  # (method, path, status) of every API call, for the OpenAPI check
         with open(self.path, "w") as f:
             f.write(f'''[serve]
 sip = "udp:127.0.0.1:{self.sip_port}"
@@ -55,6 +56,7 @@ gateway_logs = "{self.logs}"
                 status, text, headers = r.status, r.read().decode(), dict(r.headers)
         except urllib.error.HTTPError as e:
             status, text, headers = e.code, e.read().decode(), dict(e.headers)
+        self.seen.append((method, path, status))
         try:
             return status, json.loads(text), headers
         except ValueError:
@@ -86,6 +88,22 @@ gateway_logs = "{self.logs}"
         if status != 200:
             mgwtest.fail(f"/metrics answered {status}")
         return parse_metrics(text)
+
+
+def check_openapi(seen):
+    """Every (method, path, status) the test met is in docs/openapi.yaml."""
+    try:
+        import yaml
+    except ImportError:
+        mgwtest.log("no python3-yaml: the OpenAPI check is left out")
+        return
+    with open(os.path.join(mgwtest.SOURCE_ROOT, "docs", "openapi.yaml")) as f:
+        spec = yaml.safe_load(f)
+    calls = {(m, re.sub(r"^/v1/gateways/[^/]+", "/v1/gateways/{id}", p), s) for m, p, s in seen}
+    for method, templ, status in sorted(calls):
+        op = spec["paths"].get(templ, {}).get(method.lower())
+        mgwtest.check(op is not None and str(status) in op["responses"],
+                      f"docs/openapi.yaml documents {method} {templ} -> {status}")
 
 
 def parse_metrics(text):
