@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,7 @@ struct Reader {
     const std::string &file;
     const Environment &env;
     Diagnostics &diags;
+    Location serve_at{file, 1, 1};
 
     Location at(const toml::node &n) const
     {
@@ -53,7 +55,11 @@ struct Reader {
         else if (auto f = n.as_floating_point())
             v = f->get();
         if (!v || *v < min)
-            diags.error(at(n), "'" + key + "' must be a number of at least " + std::to_string(min).substr(0, 4));
+        {
+            char text[32];
+            snprintf(text, sizeof text, "%g", min);
+            diags.error(at(n), "'" + key + "' must be a number of at least " + text);
+        }
         else
             out = *v;
     }
@@ -77,10 +83,12 @@ struct Reader {
             out = b->get();
     }
 
-    void unknown(const toml::node &n, const std::string &section, const std::string &key,
-                 const std::vector<std::string> &known)
+    // At the key itself (its value may be far to the right, or a table).
+    void unknown(const toml::key &k, const std::string &section, const std::vector<std::string> &known)
     {
-        diags.error(at(n), "unknown key '" + section + "." + key + "'" + did_you_mean(key, known));
+        const std::string key(k.str());
+        diags.error({file, static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column)},
+                    "unknown key '" + section + "." + key + "'" + did_you_mean(key, known));
     }
 
     void serve(const toml::table &t, ServeConfig &c)
@@ -104,7 +112,7 @@ struct Reader {
             else if (key == "records_url") string(v, key, c.records_url);
             else if (key == "metrics_public") boolean(v, key, c.metrics_public);
             else if (key == "gateway_logs") string(v, key, c.gateway_logs);
-            else unknown(v, "serve", key, keys);
+            else unknown(k, "serve", keys);
         }
     }
 
@@ -166,7 +174,7 @@ struct Reader {
                         diags.error(at(e), "'set': \"" + s + "\" is not NODE.PROPERTY=VALUE");
                     tp.overrides.push_back(s);
                 }
-            } else unknown(v, "template." + name, key, keys);
+            } else unknown(k, "template." + name, keys);
         }
         if (tp.pipeline.empty())
             diags.error(tp.where, "template '" + name + "' has no 'pipeline'");
@@ -184,8 +192,10 @@ struct Reader {
     {
         for (auto &&[k, v] : root) {
             const std::string key(k.str());
-            if (key == "serve" && v.as_table())
+            if (key == "serve" && v.as_table()) {
+                serve_at = at(v);
                 serve(*v.as_table(), c);
+            }
             else if (key == "template" && v.as_table())
                 for (auto &&[name, t] : *v.as_table())
                     templ(std::string(name.str()), t, c);
@@ -201,7 +211,7 @@ struct Reader {
         if (defaults > 1)
             diags.error({file, 1, 1}, "more than one template has default = true");
         if (!c.api.empty() && c.token.empty())
-            diags.error({file, 1, 1}, "[serve] token is required with an API (api = \"\" turns the API off)");
+            diags.error(serve_at, "[serve] token is required with an API (api = \"\" turns the API off)");
     }
 };
 
