@@ -149,7 +149,11 @@ void SipFront::invite(nua_handle_t *nh, const sip_t *sip)
             return;
         }
         const std::string retry = std::to_string(retry_after_);
-        const std::string warning = "399 mediagw \"" + d.reason + "\"";
+        std::string reason = d.reason; // a quoted-string: no quotes or backslashes inside
+        for (char &c : reason)
+            if (c == '"' || c == '\\' || c < 0x20)
+                c = '\'';
+        const std::string warning = "399 mediagw \"" + reason + "\"";
         log(MGW_LOG_INFO, "sip-front", "INVITE " + call_id + " for '" + user + "' (template " + tname +
                                            ") -> 503: " + d.reason);
         nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR(retry.c_str()),

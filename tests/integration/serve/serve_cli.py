@@ -7,6 +7,7 @@
     serve file), an unset ${VAR}, no token with an API;
   - a template whose gateways die at start: each exit is logged with the
     gateway's own reason, counted (warm_replaced), retried with a back-off;
+  - serve SIGKILLed: its gateways die with it;
   - conf/serve.toml (the shipped example; a copy with free ports and log
     paths) is accepted: serve starts on it and answers OPTIONS; a template's
     env reaches its gateways;
@@ -98,6 +99,19 @@ set = ["sip.jitter_ms=99999"]
         check(sc.metric(m, "mediagw_serve_warm_replaced_total", template="broken") == len(died),
               "metric warm_replaced counts them")
         check(sc.stop_serve(procs, broken) == 0, "that serve stops cleanly too")
+
+        # A supervisor killed outright takes its gateways with it (PR_SET_PDEATHSIG).
+        victim = sc.Serve(procs, wd, f'''[template.echo]
+pipeline = "{echo}"
+warm = 3
+''', name="serve-killed")
+        gws = victim.wait_gateways(lambda g: sum(x["state"] == "idle" for x in g) == 3, 15, "3 warm gateways")
+        os.kill(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait(5)
+        deadline = time.time() + 5
+        while time.time() < deadline and any(sc.pid_alive(g["pid"]) for g in gws):
+            time.sleep(0.05)
+        check(not any(sc.pid_alive(g["pid"]) for g in gws), "serve SIGKILLed: its 3 gateways are gone too")
 
         # The shipped example, on free ports.
         with open(os.path.join(mgwtest.SOURCE_ROOT, "conf", "serve.toml")) as f:
