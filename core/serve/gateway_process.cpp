@@ -169,6 +169,11 @@ gboolean GatewayProcess::on_readable(gint fd, GIOCondition, gpointer data)
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return G_SOURCE_CONTINUE;
     if (n <= 0) { // closed: the exit follows through the child watch
+        // Removed here, not only by the return value: on_exit() calls this
+        // directly too, and a source left attached would outlive `self`
+        // (and watch whatever descriptor reuses the number).
+        if (self->fd_watch_)
+            g_source_remove(self->fd_watch_);
         self->fd_watch_ = 0;
         close(self->fd_);
         self->fd_ = -1;

@@ -341,6 +341,18 @@ private:
         disarm_rtp_timer();
         if (rtp_timeout_ > 0)
             rtp_timer_ = g_timeout_add_seconds(1, check_rtp, this);
+        if (!stats_timer_) // figures for a supervisor's metrics during the call (mediagw serve)
+            stats_timer_ = g_timeout_add_seconds(kStatsSeconds, [](gpointer data) -> gboolean {
+                static_cast<SipNode *>(data)->emit_rtp_stats();
+                return G_SOURCE_CONTINUE;
+            }, this);
+    }
+
+    // An "rtp.stats" event: packets sent/received/lost and jitter per stream.
+    void emit_rtp_stats()
+    {
+        if (GstStructure *stats = media_ ? media_->stats() : nullptr)
+            emit(stats);
     }
 
     void log_media(const sipsofia::Negotiation &n, const std::string &local_address)
@@ -373,6 +385,7 @@ private:
     void on_ended(const std::string &reason)
     {
         disarm_rtp_timer();
+        emit_rtp_stats(); // the call's last figures, before its chain goes
         // Ready for the next call: a new chain and new ports then.
         media_->stop();
         media_->close();
@@ -409,6 +422,9 @@ private:
         if (rtp_timer_)
             g_source_remove(rtp_timer_);
         rtp_timer_ = 0;
+        if (stats_timer_)
+            g_source_remove(stats_timer_);
+        stats_timer_ = 0;
     }
 
     std::string bind_address() const
@@ -472,6 +488,8 @@ private:
     std::string last_answer_;
     bool remote_sends_ = true;
     guint rtp_timer_ = 0;
+    guint stats_timer_ = 0;                  // rtp.stats during a call
+    static constexpr guint kStatsSeconds = 5;
 
     // --- Signalling (issue #4): offers of our own, hold, INFO, REGISTER. ---
 
@@ -702,4 +720,4 @@ private:
 } // namespace
 
 MEDIAGW_PLUGIN(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP", nullptr,
-               "listening,call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,turn.failed", properties, ports);
+               "listening,rtp.stats,call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,turn.failed", properties, ports);

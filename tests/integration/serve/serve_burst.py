@@ -19,6 +19,8 @@ Asserted:
   - each baresip caller heard its own tone back;
   - after the hang-ups: 20 call records, each ended_by "caller" (BYE), with
     the codec and times; every gateway process that took a call is gone;
+  - RTP statistics (sip-sofia's rtp.stats): in the metrics during the
+    calls, and in the baresip callers' records (packets both ways, |lost| < 0.5 %);
   - metrics (parsed): calls_started 20, calls_refused{host_cpu} 10,
     redirects 20, calls_ended{caller} 20, the pool refilled to 10 idle;
   - SIGTERM: serve drains and exits 0, no gateway process left.
@@ -97,6 +99,12 @@ memory_mb = 30
               f"(expected {CAPACITY} and 10)")
         check(all(l.endswith("retry-after=7") for l in refused), "every 503 carried Retry-After: 7")
 
+        # RTP statistics (sip-sofia's rtp.stats every 5 s) in the metrics while the calls are up.
+        m = serve.metrics()
+        rtp = {k: v for k, v in m.items() if k[0] == "mediagw_serve_gateway_rtp"
+               and ("stat", "audio_packets_received") in k[1]}
+        check(len(rtp) >= 2 and sorted(rtp.values())[-2] > 100,
+              f"metrics: RTP packets received per gateway during the calls ({sorted(rtp.values())[-3:]})")
         for bs, name, hz in callers:
             check(bs.wait_event("CALL_CLOSED", 0) is None, f"baresip {name}'s call survived the burst")
             bs.hangup()
@@ -121,8 +129,16 @@ memory_mb = 30
               f"every record: ended by the caller with a BYE ({[(r['ended_by'], r['end_reason']) for r in records]})")
         check(all(r["codecs"].get("sip") == "PCMU" and r["established"] and r["ended"] and r["exit"]["code"] == 0
                   for r in records), "every record names the codec, the times and a clean exit")
-        check(sum(r["from"].startswith(("sip:alice", "sip:bob")) for r in records) == 2,
-              "two records are the baresip callers'")
+        sample = [r for r in records if r["from"].startswith(("sip:alice", "sip:bob"))]
+        check(len(sample) == 2, "two records are the baresip callers'")
+        for r in sample:
+            st = r["rtp"].get("sip", {})
+            got, lost, sent = st.get("audio_packets_received", 0), st.get("audio_packets_lost", -1), \
+                st.get("audio_packets_sent", 0)
+            # (RFC 3550's cumulative loss goes negative with duplicates: a packet or two)
+            check(got > 300 and sent > 300 and abs(lost) <= 0.005 * got,
+                  f"{r['from']}'s record: RTP {got:g} received, {sent:g} sent, {lost:g} lost, "
+                  f"jitter {st.get('audio_jitter_ms', -1):.1f} ms")
         gone = [pid for pid in busy_pids if not sc.pid_alive(pid)]
         check(len(gone) == CAPACITY, f"every gateway that took a call is gone ({len(gone)} of {CAPACITY})")
         check(sc.options(serve.sip_port)[0] == 200, "OPTIONS after the calls: 200 again")

@@ -36,7 +36,9 @@ gateway_logs = "{self.logs}"
 {serve_extra}
 {templates}
 ''')
-        self.proc = procs.start(name, [mgwtest.MEDIAGW, "serve", self.path], env={"SERVE_TOKEN": TOKEN})
+        # SERVE_WRAP="valgrind -q" (or gdb -batch ...): serve under a checker.
+        prefix = os.environ.get("SERVE_WRAP", "").split()
+        self.proc = procs.start(name, prefix + [mgwtest.MEDIAGW, "serve", self.path], env={"SERVE_TOKEN": TOKEN})
         if not procs.wait_for_output(self.proc, r"serving: SIP", 15):
             mgwtest.fail("serve did not start")
 
