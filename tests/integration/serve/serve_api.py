@@ -16,11 +16,18 @@ calls. Asserted:
     gone, the record says ended_by "api" with the room and values;
   - POST mode "dial": the gateway calls `sipp -sn uas`; DELETE, record;
   - a start beyond the budget is 503 with Retry-After (metric refused moves);
-  - docs/openapi.yaml documents every method, path and status met here.
+  - docs/openapi.yaml documents every method, path and status met here;
+  - a raw INVITE to the front gets a 302 to the warm gateway, reserved, and
+    released after reservation_timeout (metric);
+  - records are POSTed to records_url as well as written.
 """
+import http.server
+import json
 import os
 import re
+import socket
 import sys
+import threading
 import time
 
 import mgwtest
@@ -28,17 +35,73 @@ import serve_common as sc
 from baresip import Baresip
 
 
+class RecordSink(http.server.BaseHTTPRequestHandler):
+    """records_url: keeps what serve POSTs."""
+    received = []
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        RecordSink.received.append((self.headers.get("Content-Type"), self.rfile.read(min(n, 65536))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def invite_front(port):
+    """A raw INVITE to serve's front (nobody follows the 302): its status and Contact."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    lport = s.getsockname()[1]
+    msg = (f"INVITE sip:echo@127.0.0.1:{port} SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK-inv{lport}\r\n"
+           f"From: <sip:probe@127.0.0.1>;tag=i{lport}\r\nTo: <sip:echo@127.0.0.1>\r\n"
+           f"Call-ID: inv-{lport}\r\nCSeq: 1 INVITE\r\nContact: <sip:probe@127.0.0.1:{lport}>\r\n"
+           f"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+    s.settimeout(3)
+    s.sendto(msg.encode(), ("127.0.0.1", port))
+    status, contact = None, None
+    try:
+        while status is None or status < 200:
+            data = s.recv(65535).decode(errors="replace")
+            status = int(data.split()[1])
+            m = re.search(r"(?mi)^(?:Contact|m):\s*<?([^>\r\n]+)", data)
+            contact = m.group(1) if m else None
+        ack = msg.replace("INVITE sip:", "ACK sip:", 1).replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
+        s.sendto(ack.encode(), ("127.0.0.1", port))
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return status, contact
+
+
 def main():
     mgwtest.require_tools("baresip", "sipp")
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
+        sink = http.server.HTTPServer(("127.0.0.1", mgwtest.free_port(kind="tcp")), RecordSink)
+        threading.Thread(target=sink.serve_forever, daemon=True).start()
         echo = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-echo.toml")
         serve = sc.Serve(procs, wd, f'''[template.echo]
 pipeline = "{echo}"
 warm = 1
 cpu = 0.01
-''', serve_extra="cpu = 0.03\nmemory_mb = 2000\nretry_after = 5")
+''', serve_extra=f"cpu = 0.03\nmemory_mb = 2000\nretry_after = 5\nreservation_timeout = 1\n"
+                   f"records_url = \"http://127.0.0.1:{sink.server_address[1]}/records\"")
         api = serve.api
+
+        # A 302 nobody follows: the reservation is released after reservation_timeout.
+        warm = serve.wait_gateways(lambda g: any(x["state"] == "idle" for x in g), 10, "a warm gateway")[0]
+        status, contact = invite_front(serve.sip_port)
+        check(status == 302 and contact == warm["contact"].replace("sip:", "sip:echo@"),
+              f"INVITE to the front: 302 to the warm gateway ({status} {contact})")
+        check(api("GET", f"/v1/gateways/{warm['id']}")[1]["state"] == "reserved", "that gateway is reserved")
+        serve.wait_gateways(lambda g: any(x["id"] == warm["id"] and x["state"] == "idle" for x in g), 3,
+                            "the reservation is released after 1 s")
+        check(sc.metric(serve.metrics(), "mediagw_serve_reservations_expired_total", template="echo") == 1,
+              "metric: one reservation expired")
 
         # Authentication.
         check(api("GET", "/ready", token=None)[0] == 200, "/ready answers without a token")
@@ -140,6 +203,11 @@ cpu = 0.01
               f"the dial-out's record: established, ended by the API ({rec})")
         check(sc.stop_serve(procs, serve) == 0, "serve exits 0 on SIGTERM")
         sc.check_openapi(serve.seen)
+        posted = [json.loads(body) for ctype, body in RecordSink.received if ctype == "application/json"]
+        written = serve.read_records()  # the two above and the two API gateways stopped by the drain
+        check(len(written) == 4 and sorted(r["gateway"] for r in posted) == sorted(r["gateway"] for r in written),
+              f"every record was also POSTed to records_url ({len(posted)} of {len(written)})")
+        sink.shutdown()
     return 0
 
 
