@@ -144,6 +144,8 @@ int cmd_inspect(const std::string &name)
     }
     if (info->events)
         std::printf("\nEvents: %s\n", info->events);
+    if (info->values)
+        std::printf("\nValues (call time, ${NODE.VALUE}): %s\n", info->values);
     return exit_ok;
 }
 

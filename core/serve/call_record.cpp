@@ -66,10 +66,18 @@ void CallRecords::write(JsonNode *record)
         GBytes *body = g_bytes_new(line.data(), line.size());
         soup_message_set_request_body_from_bytes(msg, "application/json", body);
         g_bytes_unref(body);
+        struct Post {
+            CallRecords *self;
+            SoupMessage *msg;
+        };
+        ++posting_;
         soup_session_send_and_read_async(
             session_, msg, G_PRIORITY_DEFAULT, nullptr,
             [](GObject *source, GAsyncResult *res, gpointer data) {
-                auto m = static_cast<SoupMessage *>(data);
+                auto post = static_cast<Post *>(data);
+                auto m = post->msg;
+                --post->self->posting_;
+                delete post;
                 GError *err = nullptr;
                 GBytes *reply = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &err);
                 if (err) {
@@ -83,8 +91,18 @@ void CallRecords::write(JsonNode *record)
                     g_bytes_unref(reply);
                 g_object_unref(m);
             },
-            msg);
+            new Post{this, msg});
     }
+}
+
+void CallRecords::flush(int ms)
+{
+    const gint64 end = g_get_monotonic_time() + gint64(ms) * 1000;
+    while (posting_ > 0 && g_get_monotonic_time() < end)
+        if (!g_main_context_iteration(nullptr, FALSE))
+            g_usleep(5000);
+    if (posting_ > 0)
+        log(MGW_LOG_WARNING, "serve", std::to_string(posting_) + " call record POSTs unfinished at exit");
 }
 
 } // namespace mediagw::serve

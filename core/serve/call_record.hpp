@@ -18,11 +18,14 @@ public:
 
     void write(JsonNode *record); // takes the node
     unsigned long written() const { return written_; }
+    // At exit: let POSTs in flight finish, at most `ms` (iterates the main loop).
+    void flush(int ms);
 
 private:
     std::string path_, url_;
     SoupSession *session_ = nullptr;
     unsigned long written_ = 0;
+    int posting_ = 0; // POSTs in flight
 };
 
 } // namespace mediagw::serve

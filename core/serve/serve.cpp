@@ -96,6 +96,7 @@ int run(const std::string &file)
     }
     api.reset();
     supervisor.reset(); // every gateway's group killed and reaped
+    records.flush(5000);
     front.reset();
     g_main_loop_unref(rt.loop);
     log(MGW_LOG_INFO, "serve", "stopped");

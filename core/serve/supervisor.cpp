@@ -55,6 +55,19 @@ void add_time(JsonBuilder *b, const char *name, gint64 real_us)
     g_date_time_unref(t);
 }
 
+// Call records and logs keep no secrets: a value whose name says it is one
+// (a room PIN from an X-Room-Pin header, a token) is written as "(redacted)".
+std::string recordable(const std::string &name, const std::string &value)
+{
+    gchar *lower = g_ascii_strdown(name.c_str(), -1);
+    const std::string n = lower;
+    g_free(lower);
+    for (const char *secret : {"pin", "pass", "secret", "token", "key", "auth"})
+        if (n.find(secret) != std::string::npos)
+            return "(redacted)";
+    return value;
+}
+
 } // namespace
 
 Supervisor::Supervisor(const ServeConfig &config, std::string self_exe, CallRecords &records)
@@ -585,9 +598,9 @@ void Supervisor::record(const ManagedGateway &g, int wait_status, const std::str
     json_builder_set_member_name(b, "values");
     json_builder_begin_object(b);
     for (auto &[k, v] : g.values) // the API's, then the call's own
-        add_string(b, k.c_str(), v);
+        add_string(b, k.c_str(), recordable(k, v));
     for (auto &[k, v] : g.call.values)
-        add_string(b, k.c_str(), v);
+        add_string(b, k.c_str(), recordable(k, v));
     json_builder_end_object(b);
     json_builder_set_member_name(b, "codecs");
     json_builder_begin_object(b);

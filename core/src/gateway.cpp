@@ -443,6 +443,13 @@ void Gateway::end_unfed_inputs()
 void Gateway::start_node(NodeRuntime &n)
 {
     char *err = nullptr;
+    std::string call_time_error;
+    if (!resolve_call_time(*n.spec, call_values(), call_time_error)) {
+        std::string why = "node '" + n.spec->name + "' cannot start: " + call_time_error;
+        log(MGW_LOG_ERROR, n.category, why);
+        stop(why, 1);
+        return;
+    }
     n.state = NodeState::Running;
     if (n.ops.start && !n.ops.start(n.node, &err)) {
         n.state = NodeState::Idle;
@@ -509,11 +516,47 @@ GstStructure *Gateway::host_query(size_t, const char *target, const char *what)
     return nullptr;
 }
 
+Environment Gateway::call_values() const
+{
+    return [this](const std::string &name) -> std::optional<std::string> {
+        auto it = values_.find(name);
+        if (it == values_.end())
+            return std::nullopt;
+        return it->second;
+    };
+}
+
+// A node's "values" event: keep its declared string fields as
+// ${node.field} for the rest of the call. Only the names are logged: a
+// value may be a PIN.
+void Gateway::keep_values(size_t source, const GstStructure *values)
+{
+    const NodeSpec &node = spec_.nodes[source];
+    std::string kept;
+    for (int i = 0; i < gst_structure_n_fields(values); ++i) {
+        const char *field = gst_structure_nth_field_name(values, i);
+        const GValue *v = gst_structure_get_value(values, field);
+        if (!G_VALUE_HOLDS_STRING(v) || !node.plugin->publishes(field)) {
+            log(MGW_LOG_WARNING, nodes_[source]->category,
+                std::string("published value '") + field + "' ignored: " +
+                    (G_VALUE_HOLDS_STRING(v) ? "its plugin does not declare it" : "not a string"));
+            continue;
+        }
+        const char *text = g_value_get_string(v);
+        values_[node.name + "." + field] = text ? text : "";
+        kept += std::string(kept.empty() ? "" : ", ") + field;
+    }
+    log(MGW_LOG_INFO, "event", node.name + "/values: " + kept);
+}
+
 void Gateway::deliver(size_t source, GstStructure *event)
 {
     const std::string name = gst_structure_get_name(event);
     const std::string &from = spec_.nodes[source].name;
-    log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
+    if (name == "values")
+        keep_values(source, event);
+    else
+        log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
     if (on_event)
         on_event(from, event);
     for (size_t i = 0; i < nodes_.size(); ++i)
@@ -559,6 +602,7 @@ void Gateway::call_ended()
         return;
     }
     log(MGW_LOG_INFO, "core", "the call ended: re-arming (after_call = \"rearm\")");
+    values_.clear();
     for (auto &n : nodes_)
         if (!n->spec->start_on.empty())
             stop_node(*n);

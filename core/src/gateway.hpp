@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,8 @@ private:
     struct NodeRuntime;
 
     void deliver(size_t source, GstStructure *event); // main loop; takes ownership
+    void keep_values(size_t source, const GstStructure *values);
+    Environment call_values() const;
     bool closes_cycle(const LinkSpec &link) const;
     GstElement *element_of(size_t node) const; // the node's bin (borrowed)
     void end_unfed_inputs();
@@ -82,6 +85,7 @@ private:
     guint idle_timer_ = 0, call_timer_ = 0, run_timer_ = 0, drain_timer_ = 0;
     bool stopping_ = false, eos_ = false, eos_sent_ = false, in_call_ = false, finished_ = false;
     std::vector<NodeRuntime *> not_running_at_stop_;
+    std::map<std::string, std::string> values_; // "node.value": published call-time values (main loop)
     int exit_code_ = 0;
     std::string stop_reason_;
     std::atomic<int> pending_ = 0; // callbacks queued on the main loop

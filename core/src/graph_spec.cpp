@@ -1,5 +1,6 @@
 #include "graph_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -198,12 +199,19 @@ struct Resolver {
             given.insert(prop.name);
             if (prop.value.invalid)
                 continue;
+            if (prop.value.call_time) {
+                if (check_call_time(n, *ps, prop.value))
+                    spec.call_time.push_back({ps, prop.value});
+                else
+                    continue;
+            }
             std::string err = set_typed(spec.properties.get(), *ps, prop.value);
             if (!err.empty()) {
                 diags.error(prop.value.where, "node '" + n.name + "': property '" + prop.name + "': " + err);
                 continue;
             }
-            check_value(n, *ps, prop.value);
+            if (!prop.value.call_time)
+                check_value(n, *ps, prop.value);
         }
         for (size_t i = 0; i < p->info->n_properties; ++i) {
             const auto &ps = p->info->properties[i];
@@ -223,6 +231,53 @@ struct Resolver {
             }
         }
         graph.nodes.push_back(std::move(spec));
+    }
+
+    // ${node.value} in a property: a string property of a node that starts
+    // on an event, naming another node whose plugin declares the value.
+    bool check_call_time(const NodeDesc &n, const mgw_property_spec &ps, const Value &v)
+    {
+        const std::string where = "node '" + n.name + "': property '" + ps.name + "': ";
+        if (ps.type != MGW_PROP_STRING && ps.type != MGW_PROP_STRING_LIST) {
+            diags.error(v.where, where + "call-time values (${node.value}) may be used only in string properties, "
+                                         "this one takes " + type_name(ps.type));
+            return false;
+        }
+        if (n.start_on.empty()) {
+            diags.error(v.where, where + "uses call-time values, but the node starts at once: give it a start_on "
+                                         "event after which they are known (e.g. start_on = \"sip/call.incoming\")");
+            return false;
+        }
+        std::vector<CallTimeReference> refs;
+        for (const auto &text : v.kind == Value::Kind::StringList ? v.list : std::vector<std::string>{v.text})
+            for (auto &r : call_time_references(text))
+                refs.push_back(r);
+        bool ok = true;
+        for (const auto &r : refs) {
+            const std::string ref = "${" + r.node + "." + r.value + "}: ";
+            const NodeDesc *source = desc.find(r.node);
+            if (!source) {
+                diags.error(v.where, where + ref + "no node '" + r.node + "'" + did_you_mean(r.node, node_names()));
+                ok = false;
+                continue;
+            }
+            if (source == &n) {
+                diags.error(v.where, where + ref + "a node cannot use its own values (it publishes them after it "
+                                                   "started)");
+                ok = false;
+                continue;
+            }
+            const Plugin *sp = plugins[source - desc.nodes.data()];
+            if (sp && !sp->publishes(r.value)) {
+                auto declared = sp->info->values ? split(sp->info->values, ',') : std::vector<std::string>{};
+                diags.error(v.where, where + ref + "node '" + r.node + "' (plugin " + sp->info->name +
+                                         ") publishes no value '" + r.value + "'" + did_you_mean(r.value, declared) +
+                                         (declared.empty() ? "; it publishes none"
+                                                           : std::string("; it publishes ") + sp->info->values));
+                ok = false;
+            }
+        }
+        return ok;
     }
 
     void check_value(const NodeDesc &n, const mgw_property_spec &ps, const Value &v)
@@ -362,6 +417,30 @@ struct Resolver {
 std::optional<GraphSpec> resolve_graph(const PipelineDesc &desc, PluginRegistry &registry, Diagnostics &diags)
 {
     return Resolver{desc, registry, diags, {}, {}}.run();
+}
+
+bool resolve_call_time(NodeSpec &node, const Environment &values, std::string &error)
+{
+    for (auto &p : node.call_time) {
+        Value v = p.value;
+        std::string err;
+        auto resolve = [&](std::string &text) {
+            auto out = interpolate(text, values, err, nullptr, Stage::CallTime);
+            if (out)
+                text = *out;
+            return out.has_value();
+        };
+        bool ok = v.kind == Value::Kind::StringList ? std::all_of(v.list.begin(), v.list.end(), resolve)
+                                                     : resolve(v.text);
+        if (ok)
+            err = set_typed(node.properties.get(), *p.spec, v);
+        if (!ok || !err.empty()) {
+            error = "property '" + std::string(p.spec->name) + "' (" + p.value.where.file + ":" +
+                    std::to_string(p.value.where.line) + ":" + std::to_string(p.value.where.column) + "): " + err;
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string printable_value(const mgw_property_spec &spec, const GValue *value)

@@ -26,6 +26,9 @@ struct Value {
     // Its error (e.g. a bad ${...}) is already reported: the property counts
     // as given, so it is not also "missing", but is not checked again.
     bool invalid = false;
+    // It refers to call-time values (${node.value}): `text` / `list` keep
+    // the references, resolved when the node starts.
+    bool call_time = false;
     Location where;
 };
 
@@ -82,8 +85,23 @@ Environment process_environment();
 
 // ${VAR} and ${VAR:-default} ("$$" is a literal "$"). Returns nullopt and
 // sets `error` for an unset variable without default or bad syntax.
+// Two stages: at load, `env` is the process environment and call-time
+// references (${node.value}) are left in place, the string staying a
+// template; at a node's start, `env` gives the published call-time values
+// and only such references are allowed.
+// Template: a load that keeps the template form even without a reference
+// (an element of a list whose other elements have one).
+enum class Stage { Load, Template, CallTime };
 std::optional<std::string> interpolate(const std::string &in, const Environment &env, std::string &error,
-                                       bool *changed = nullptr);
+                                       bool *changed = nullptr, Stage stage = Stage::Load);
+
+// The ${node.value} references in a string, in order.
+struct CallTimeReference {
+    std::string node;
+    std::string value;
+    size_t offset; // of the '$' in the string
+};
+std::vector<CallTimeReference> call_time_references(const std::string &in);
 
 // Parse and check the file's structure; every error is appended.
 std::optional<PipelineDesc> load_pipeline_file(const std::string &path, const Environment &env,

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <set>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,22 @@ bool Plugin::provides(const std::string &capability) const
         return false;
     std::string list = std::string(",") + info->provides + ",";
     return list.find("," + capability + ",") != std::string::npos;
+}
+
+bool Plugin::publishes(const std::string &value) const
+{
+    if (!info->values)
+        return false;
+    std::string item;
+    std::istringstream in(info->values);
+    while (std::getline(in, item, ',')) {
+        if (item == value)
+            return true;
+        if (item.size() > 2 && item.compare(item.size() - 2, 2, ".*") == 0 &&
+            value.size() > item.size() - 1 && value.compare(0, item.size() - 1, item, 0, item.size() - 1) == 0)
+            return true;
+    }
+    return false;
 }
 
 static std::string self_exe()

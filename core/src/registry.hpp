@@ -39,6 +39,8 @@ struct Plugin {
     const mgw_property_spec *property(const std::string &name) const;
     const mgw_port_spec *port(const std::string &name, mgw_port_direction dir) const;
     bool provides(const std::string &capability) const;
+    // Does it declare the call-time value `value` ("room"; "header.x" by "header.*")?
+    bool publishes(const std::string &value) const;
 };
 
 class PluginRegistry {

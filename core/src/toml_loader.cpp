@@ -62,12 +62,13 @@ struct Loader {
         }
     }
 
-    std::optional<std::string> expand(const std::string &s, const Location &where, bool *changed = nullptr)
+    std::optional<std::string> expand(const std::string &s, const Location &where, bool *changed = nullptr,
+                                      Stage stage = Stage::Load)
     {
         if (!env) // --set values are literal: the shell already expanded them
             return s;
         std::string err;
-        auto out = interpolate(s, env, err, changed);
+        auto out = interpolate(s, env, err, changed, stage);
         if (!out)
             diags.error(where, err);
         return out;
@@ -84,7 +85,8 @@ struct Loader {
                 return std::nullopt;
             v.kind = Value::Kind::String;
             v.text = *text;
-            v.retypable = changed;
+            v.call_time = !call_time_references(s->get()).empty();
+            v.retypable = changed || v.call_time;
         } else if (auto i = n.as_integer()) {
             v.kind = Value::Kind::Integer;
             v.integer = i->get();
@@ -101,6 +103,9 @@ struct Loader {
             v.text = v.boolean ? "true" : "false";
         } else if (auto a = n.as_array()) {
             v.kind = Value::Kind::StringList;
+            for (auto &&e : *a)
+                if (auto str = e.as_string(); str && !call_time_references(str->get()).empty())
+                    v.call_time = true;
             bool ok = true;
             for (auto &&e : *a) {
                 auto s = e.as_string();
@@ -110,7 +115,7 @@ struct Loader {
                     ok = false;
                     continue;
                 }
-                auto text = expand(s->get(), at(e.source()));
+                auto text = expand(s->get(), at(e.source()), nullptr, v.call_time ? Stage::Template : Stage::Load);
                 if (!text) {
                     ok = false;
                     continue;

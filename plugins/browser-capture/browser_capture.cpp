@@ -40,7 +40,8 @@ constexpr mgw_property_spec properties[] = {
                           mediagw::prop::required | mediagw::prop::secret),
     mediagw::prop::string("join", "",
                           "join script: a name looked up in conf/join (janus-videoroom, serve, easyrtc-multiparty, "
-                          "jitsi-meet, bigbluebutton, ...) or a path; empty: the page is joined once loaded"),
+                          "jitsi-meet, bigbluebutton, ...) or a path; empty: the page is joined once loaded; a call-time "
+                          "value (\"${route.service}\") must give a name, read when the node starts"),
     mediagw::prop::string("display_name", "SIP caller", "the name the gateway shows in the room (and its devices')"),
     mediagw::prop::string("room", "", "the room, for join scripts that type or pick it (${room})"),
     mediagw::prop::string("pin", "", "the room's PIN or password, for join scripts (${pin})", mediagw::prop::secret),
@@ -91,6 +92,16 @@ std::string random_binding()
     return text;
 }
 
+bool plain_script_name(const std::string &name)
+{
+    if (name.empty() || name.size() > 64)
+        return false;
+    for (char c : name)
+        if (!g_ascii_isalnum(c) && c != '-' && c != '_')
+            return false;
+    return true;
+}
+
 class BrowserCapture : public mediagw::Node {
 public:
     explicit BrowserCapture(const mgw_node_init *init) : Node(init)
@@ -112,12 +123,24 @@ public:
                                  [this](const std::string &why) { fail(why); }});
         make_devices_mode(aout, vout);
         // Read now: a missing or broken join script fails the gateway at
-        // start, with the file's line and column, before any call.
-        if (!str("join").empty()) {
-            std::string searched;
-            join_path_ = find_join_script(str("join"), searched);
-            parse_join_script(join_path_, join_vars("[]"));
-        }
+        // start, with the file's line and column, before any call. One
+        // named by a call-time value (join = "${route.service}") is read
+        // when the node starts.
+        join_at_start_ = str("join").find("${") != std::string::npos;
+        if (!str("join").empty() && !join_at_start_)
+            read_join_script();
+    }
+
+    void read_join_script()
+    {
+        // A name chosen at call time may come from what the caller wrote
+        // (an X- header): a script name only, never a path.
+        if (join_at_start_ && !plain_script_name(str("join")))
+            throw mediagw::Error("join: '" + str("join") + "' (a call-time value) is not a join script name "
+                                 "(letters, digits, '-', '_')");
+        std::string searched;
+        join_path_ = find_join_script(str("join"), searched);
+        parse_join_script(join_path_, join_vars("[]"));
     }
 
     ~BrowserCapture() override { shut_down(); }
@@ -125,6 +148,8 @@ public:
     bool start(std::string &error) override
     {
         try {
+            if (join_at_start_)
+                read_join_script();
             ChromiumOptions o;
             o.executable = str("browser");
             o.width = int(integer("width"));
@@ -472,6 +497,7 @@ private:
     int page_context_ = 0;
     guint stats_timer_ = 0, fit_timer_ = 0, alone_timer_ = 0;
     std::string join_path_;
+    bool join_at_start_ = false; // `join` names a call-time value: read at each start
     std::unique_ptr<JoinRunner> runner_;
     std::unique_ptr<DtmfKeys> dtmf_keys_;
     std::set<std::string> participants_;

@@ -6,6 +6,7 @@
 //   event = "dtmf.send"
 //   fields = ["digit=123"]
 //   after_ms = 1000
+// Fields may use call-time values: fields = ["room=${sip.header.x-room}"].
 // A way to script a gateway (and to drive other nodes from tests) without
 // writing a plugin. No media ports.
 #include <mediagw/node.hpp>
@@ -43,12 +44,9 @@ public:
         event_ = str("event");
         if (event_.empty() || !valid_name(event_))
             throw mediagw::Error("event: '" + event_ + "' is not a valid event name");
-        for (const std::string &f : list("fields")) {
-            const auto eq = f.find('=');
-            if (eq == std::string::npos || eq == 0 || !valid_name(f.substr(0, eq)))
-                throw mediagw::Error("fields: expected KEY=VALUE, not '" + f + "'");
-            fields_.emplace_back(f.substr(0, eq), f.substr(eq + 1));
-        }
+        std::string error;
+        if (!read_fields(error))
+            throw mediagw::Error(error);
         after_ms_ = integer("after_ms");
         interval_ms_ = integer("interval_ms");
         repeat_ = integer("repeat");
@@ -58,8 +56,12 @@ public:
 
     ~EventTimer() override { disarm(); }
 
-    bool start(std::string &) override
+    // Read again at start: the fields may carry call-time values
+    // (${sip.user}), which the core fills in just before.
+    bool start(std::string &error) override
     {
+        if (!read_fields(error))
+            return false;
         emitted_ = 0;
         arm(after_ms_);
         return true;
@@ -72,6 +74,20 @@ public:
     }
 
 private:
+    bool read_fields(std::string &error)
+    {
+        fields_.clear();
+        for (const std::string &f : list("fields")) {
+            const auto eq = f.find('=');
+            if (eq == std::string::npos || eq == 0 || !valid_name(f.substr(0, eq))) {
+                error = "fields: expected KEY=VALUE, not '" + f + "'";
+                return false;
+            }
+            fields_.emplace_back(f.substr(0, eq), f.substr(eq + 1));
+        }
+        return true;
+    }
+
     void arm(int64_t ms)
     {
         disarm();

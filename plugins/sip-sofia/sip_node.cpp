@@ -279,6 +279,10 @@ private:
     {
         if (!o.reinvite) {
             log(MGW_LOG_INFO, "INVITE from %s to %s", o.from.c_str(), o.to.c_str());
+            GstStructure *values = gst_structure_new_empty("values");
+            for (const auto &[name, value] : o.fields)
+                gst_structure_set(values, name.c_str(), G_TYPE_STRING, value.c_str(), nullptr);
+            publish_values(values);
             emit(gst_structure_new("call.incoming", "from", G_TYPE_STRING, o.from.c_str(), "to", G_TYPE_STRING,
                                    o.to.c_str(), nullptr));
         }
@@ -719,5 +723,8 @@ private:
 
 } // namespace
 
-MEDIAGW_PLUGIN(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP", nullptr,
-               "listening,rtp.stats,call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,turn.failed", properties, ports);
+MEDIAGW_PLUGIN_VALUES(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP",
+                      nullptr,
+                      "listening,rtp.stats,call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,"
+                      "register.ok,register.failed,turn.failed",
+                      sipsofia::kCallFieldNames, properties, ports);

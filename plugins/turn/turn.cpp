@@ -18,7 +18,8 @@ namespace {
 
 constexpr mgw_property_spec properties[] = {
     mediagw::prop::list("servers", nullptr,
-                        "stun:/turn:/turns: URIs, e.g. \"turn:turn.example.org:3478?transport=udp\"",
+                        "stun:/turn:/turns: URIs, e.g. \"turn:turn.example.org:3478?transport=udp\"; empty "
+                        "items are skipped, so [\"${TURN_URL:-}\"] with TURN_URL unset means no server",
                         mediagw::prop::required),
     mediagw::prop::string("username", "", "static TURN username; with `secret`: the user part of ephemeral ones"),
     mediagw::prop::string("password", "", "static TURN password", mediagw::prop::secret),
@@ -33,9 +34,9 @@ public:
     {
         bool has_turn = false;
         auto uris = list("servers");
-        if (uris.empty())
-            throw mediagw::Error("servers: give at least one stun:/turn:/turns: URI");
         for (size_t i = 0; i < uris.size(); ++i) {
+            if (uris[i].empty()) // "${TURN_URL:-}" unset: no server, as a new user would expect
+                continue;
             turn::Server s;
             std::string error;
             if (!turn::parse_server(uris[i], s, error))
@@ -51,8 +52,12 @@ public:
             throw mediagw::Error("ttl: at least 60 seconds");
         if (str("policy") == "relay-only" && !has_turn)
             throw mediagw::Error("policy = \"relay-only\" needs a turn:/turns: server");
-        log(MGW_LOG_INFO, "%zu server(s), %s credentials, policy %s", servers_.size(),
-            str("secret").empty() ? "static" : "ephemeral (shared secret)", str("policy").c_str());
+        if (servers_.empty())
+            log(MGW_LOG_INFO, "no STUN/TURN server configured (servers empty): ICE uses the host's own "
+                              "addresses only, which reaches peers on the same network or with a public address");
+        else
+            log(MGW_LOG_INFO, "%zu server(s), %s credentials, policy %s", servers_.size(),
+                str("secret").empty() ? "static" : "ephemeral (shared secret)", str("policy").c_str());
     }
 
     GstStructure *query(std::string_view what) override

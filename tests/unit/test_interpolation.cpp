@@ -224,3 +224,50 @@ TEST_CASE("--set overrides")
                           "<command line>: error: unknown key 'gateway.nmae' (did you mean 'name'?)\n");
     }
 }
+
+TEST_CASE("call-time values: a template at load, resolved at the node's start")
+{
+    using mediagw::Stage;
+    std::string error;
+    // At load: ${node.value} stays, "$$" and the environment's "$" keep their escapes.
+    const auto dollar_env = unit::fake_env({{"A", "alpha"}, {"D", "a$b"}});
+    auto load = interpolate("${A}/${src.room}/$${x}/${D}", dollar_env, error);
+    REQUIRE(load);
+    CHECK(*load == "alpha/${src.room}/$${x}/a$$b");
+    // Without a reference nothing changes from before.
+    CHECK(expand("$${src.room}") == "${src.room}");
+    CHECK(interpolate("x$$y", env, error, nullptr, Stage::Template).value_or("?") == "x$$y");
+
+    const auto values = unit::fake_env({{"src.room", "42"}, {"src.header.x-room", "7"}});
+    CHECK(interpolate(*load, values, error, nullptr, Stage::CallTime).value_or("?") == "alpha/42/${x}/a$b");
+    CHECK(interpolate("${src.header.x-room}", values, error, nullptr, Stage::CallTime).value_or("?") == "7");
+    CHECK(interpolate("${src.pin:-0000}", values, error, nullptr, Stage::CallTime).value_or("?") == "0000");
+    CHECK_FALSE(interpolate("${src.pin}", values, error, nullptr, Stage::CallTime));
+    CHECK(error.find("'src.pin' has no value") != std::string::npos);
+
+    auto refs = mediagw::call_time_references("$${a.b} ${A} ${src.room:-x} ${src.header.x-y}");
+    REQUIRE(refs.size() == 2);
+    CHECK(refs[0].node == "src");
+    CHECK(refs[0].value == "room");
+    CHECK(refs[1].value == "header.x-y");
+}
+
+TEST_CASE("call-time properties are resolved into the node's properties")
+{
+    auto r = unit::check("[node.src]\nplugin = \"test-source\"\n\n[node.t]\nplugin = \"test-types\"\n"
+                         "start_on = \"src/ready\"\nhost = \"room-${src.room}\"\n"
+                         "servers = [\"pin=${src.pin:-none}\", \"$${literal}\"]\n");
+    REQUIRE_MESSAGE(r.graph, r.errors);
+    auto *t = const_cast<mediagw::NodeSpec *>(unit::node(*r.graph, "t"));
+    REQUIRE(t->call_time.size() == 2);
+    std::string error;
+    CHECK_FALSE(mediagw::resolve_call_time(*t, unit::fake_env({}), error));
+    CHECK(error.find("property 'host' (gw.toml:7:8)") != std::string::npos);
+    REQUIRE(mediagw::resolve_call_time(*t, unit::fake_env({{"src.room", "42"}}), error));
+    CHECK(str_prop(*r.graph, "t", "host") == "room-42");
+    const GValue *servers = gst_structure_get_value(t->properties.get(), "servers");
+    REQUIRE(servers);
+    auto strv = static_cast<char **>(g_value_get_boxed(servers));
+    CHECK(std::string(strv[0]) == "pin=none");
+    CHECK(std::string(strv[1]) == "${literal}");
+}

@@ -225,6 +225,17 @@ protected:
         else
             gst_structure_free(event);
     }
+
+    // Publish call-time values (string fields, each declared in the plugin's
+    // `values`): pipelines use them as ${node.value} in nodes that start
+    // later. Publish before emitting the event those nodes start on; the
+    // core keeps them for the rest of the call. Takes ownership.
+    void publish_values(GstStructure *values)
+    {
+        gst_structure_set_name(values, "values");
+        emit(values);
+    }
+
     void fail(const std::string &reason) { fail_c(reason.c_str(), {}); }
     void stopped()
     {
@@ -421,9 +432,14 @@ constexpr size_t count(std::nullptr_t) { return 0; }
 // One line per plugin module. PROPS and PORTS are arrays of mgw_property_spec
 // and mgw_port_spec (see mediagw::prop / mediagw::port), or nullptr.
 #define MEDIAGW_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, PROPS, PORTS)               \
+    MEDIAGW_PLUGIN_VALUES(CLASS, NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, nullptr, PROPS, PORTS)
+
+// The same for a plugin whose nodes publish call-time values (see
+// mgw_plugin_info.values and Node::publish_values).
+#define MEDIAGW_PLUGIN_VALUES(CLASS, NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, VALUES, PROPS, PORTS)      \
     extern "C" MGW_EXPORT MGW_CONSTINIT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {                    \
         MGW_ABI_VERSION,      sizeof(mgw_plugin_info),      NAME, VERSION, DESCRIPTION, PROVIDES, EVENTS, \
         PROPS,                mediagw::count(PROPS),        PORTS, mediagw::count(PORTS),               \
-        mediagw::detail::create<CLASS>, sizeof(mgw_property_spec), sizeof(mgw_port_spec)}
+        mediagw::detail::create<CLASS>, sizeof(mgw_property_spec), sizeof(mgw_port_spec), VALUES}
 
 // A plugin without ports or properties passes nullptr for PROPS or PORTS.

@@ -179,6 +179,12 @@ typedef struct mgw_plugin_info {
      * with: the host steps through the arrays by these. */
     uint32_t property_size;
     uint32_t port_size;
+    /* Call-time values its nodes publish ("room,pin"; an item ending in ".*"
+     * allows any suffix: "header.*"); NULL = none. A node publishes them by
+     * emitting an event named "values" whose fields are strings; a pipeline
+     * refers to them as ${node.value} in the properties of nodes that start
+     * on an event, resolved just before their start. */
+    const char *values;
 } mgw_plugin_info;
 
 #ifdef __cplusplus

@@ -373,6 +373,8 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
         if (sip->sip_request && sip->sip_request->rq_url->url_host)
             offer.request_host = sip->sip_request->rq_url->url_host;
         offer.sdp = body_of(sip);
+        if (!reinvite)
+            offer.fields = call_fields(sip, request_source());
     }
     std::string why;
     if (const int bad = offer.sdp.empty() ? 0 : sdp_check(offer.sdp, why)) {

@@ -4,6 +4,7 @@
 // shutdown), not media: the owner gives and takes SDP through Callbacks.
 #pragma once
 
+#include "signalling/call_fields.hpp"
 #include "signalling/call_policy.hpp"
 
 #include <glib.h>
@@ -27,6 +28,7 @@ public:
         std::string request_host; // host of the Request-URI: how the caller reached us
         std::string sdp;          // empty when the INVITE has no body: then Answer::sdp is our offer
         bool reinvite = false;    // also an UPDATE within the call
+        CallFields fields;        // a new call's call-time values (call_fields.hpp)
     };
     // status 0 from the offer callback: the answer comes later, through
     // respond() (media still being prepared, e.g. a TURN allocation).

@@ -104,3 +104,13 @@ for p in sorted(os.listdir(os.path.join(SOURCE_ROOT, "pipelines"))):
     if p.endswith(".toml"):
         r = mediagw("validate", os.path.join(SOURCE_ROOT, "pipelines", p))
         check(r.returncode == 0, f"shipped pipeline {p} validates")
+
+# A new user's first run of a room pipeline: only JANUS_URL set, no TURN
+# variables. It starts (an empty TURN_URL means no TURN, said once) and
+# waits for a call; gateway.max_duration ends the run.
+from mgwtest import free_port
+r = mediagw("run", os.path.join(SOURCE_ROOT, "pipelines", "sip-to-janus.toml"), "--set", "gateway.max_duration=2",
+            env={"JANUS_URL": "http://127.0.0.1:9/janus", "SIP_LISTEN": f"udp:127.0.0.1:{free_port()}",
+                 "TURN_URL": "", "TURN_SECRET": "", "TURN_PASSWORD": ""})
+check(r.returncode == 0 and "ready" in r.stderr, f"sip-to-janus.toml runs with only JANUS_URL set (exit {r.returncode})")
+check(r.stderr.count("no STUN/TURN server configured") == 1, "no TURN server: said once in the log")

@@ -82,9 +82,10 @@ def reply_200(sip, msg, addr):
 def _head(method, d, cseq, to, extra="", branch=None):
     lport, host, gw_host = d["lport"], d.get("host", "127.0.0.1"), d.get("gw_host", "127.0.0.1")
     branch = branch or "z9hG4bK" + uuid.uuid4().hex[:10]
-    return (f"{method} sip:echo@{gw_host}:{d['gw_port']} SIP/2.0\r\n"
+    return (f"{method} sip:{d.get('request_user', 'echo')}@{gw_host}:{d['gw_port']} SIP/2.0\r\n"
             f"Via: SIP/2.0/UDP {host}:{lport};branch={branch};rport\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:{d['user']}@{host}:{lport}>;tag={d['tag']}\r\nTo: {to}\r\n"
+            f"Max-Forwards: 70\r\nFrom: {d.get('display', '')}<sip:{d['user']}@{host}:{lport}>;tag={d['tag']}\r\n"
+            f"To: {to}\r\n"
             f"Call-ID: {d['call_id']}\r\nCSeq: {cseq} {method}\r\n{extra}")
 
 
@@ -94,17 +95,20 @@ def request(sip, d, method, cseq, content_type=None, body=""):
     sip.sendto(msg.encode(), (d.get("gw_host", "127.0.0.1"), d["gw_port"]))
 
 
-def send_invite(sip, gw_port, media, user="caller", timeout=10, gw_host="127.0.0.1"):
-    """INVITE offering the m= lines `media` (CRLF-terminated); the final
-    response, ACKed, as (status, headers, body, dialog), or (None, {}, "",
-    dialog) when none came within `timeout` s."""
+def send_invite(sip, gw_port, media, user="caller", timeout=10, gw_host="127.0.0.1", request_user="echo",
+                headers="", display=""):
+    """INVITE offering the m= lines `media` (CRLF-terminated) to
+    sip:`request_user`@gateway, with `headers` (CRLF-terminated lines) added;
+    From carries `display` as its display name; the final response, ACKed, as (status, headers, body, dialog), or (None,
+    {}, "", dialog) when none came within `timeout` s."""
     host = sip.getsockname()[0]
     d = {"call_id": uuid.uuid4().hex, "tag": uuid.uuid4().hex[:8], "lport": sip.getsockname()[1],
-         "gw_port": gw_port, "user": user, "host": host, "gw_host": gw_host}
+         "gw_port": gw_port, "user": user, "host": host, "gw_host": gw_host, "request_user": request_user,
+         "display": f'"{display}" ' if display else ""}
     sdp = f"v=0\r\no=- 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\n{media}"
-    contact = f"Contact: <sip:{user}@{host}:{d['lport']}>\r\nContent-Type: application/sdp\r\n"
+    contact = (f"Contact: <sip:{user}@{host}:{d['lport']}>\r\nContent-Type: application/sdp\r\n" + headers)
     branch = "z9hG4bK" + uuid.uuid4().hex[:10]
-    msg = (_head("INVITE", d, 1, f"<sip:echo@{gw_host}:{gw_port}>", contact, branch) +
+    msg = (_head("INVITE", d, 1, f"<sip:{request_user}@{gw_host}:{gw_port}>", contact, branch) +
            f"Content-Length: {len(sdp)}\r\n\r\n{sdp}")
     sip.sendto(msg.encode(), (gw_host, gw_port))
     deadline = time.time() + timeout

@@ -38,7 +38,7 @@ using Node = testplugin::Stub<plain_ports, 2>;
 extern "C" MGW_EXPORT const FutureInfo MGW_PLUGIN_SYMBOL = {
     {MGW_ABI_VERSION, sizeof(FutureInfo), "test-abi-future", "2.0", "Built by a newer SDK", nullptr, nullptr,
      &properties[0].base, 2, &ports[0].base, 2, mediagw::detail::create<Node>, sizeof(FutureProperty),
-     sizeof(FuturePort)},
+     sizeof(FuturePort), "level.*"},
     "https://example.org",
     0xffffffffffffffffu,
 };

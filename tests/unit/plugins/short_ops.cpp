@@ -36,4 +36,4 @@ mgw_node *create(const mgw_node_init *init, char **)
 
 extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {
     MGW_ABI_VERSION, sizeof(mgw_plugin_info), "test-short-ops", "1.0", "Ops without event, query, destroy", nullptr,
-    nullptr, nullptr, 0, nullptr, 0, create, sizeof(mgw_property_spec), sizeof(mgw_port_spec)};
+    nullptr, nullptr, 0, nullptr, 0, create, sizeof(mgw_property_spec), sizeof(mgw_port_spec), nullptr};

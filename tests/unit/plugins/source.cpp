@@ -38,5 +38,5 @@ public:
 
 } // namespace
 
-MEDIAGW_PLUGIN(Source, "test-source", "1.0", "Test audio source", nullptr, "ready,call.established", properties,
+MEDIAGW_PLUGIN_VALUES(Source, "test-source", "1.0", "Test audio source", nullptr, "ready,call.established", "room,pin,header.*", properties,
                ports);

@@ -10,4 +10,4 @@ __attribute__((constructor)) static void loaded() { std::abort(); }
 
 extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {
     MGW_ABI_VERSION, 8, "small-info", "1.0", "Truncated descriptor", nullptr, nullptr, nullptr, 0, nullptr, 0, create,
-    0, 0};
+    0, 0, nullptr};

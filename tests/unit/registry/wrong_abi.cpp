@@ -11,4 +11,4 @@ __attribute__((constructor)) static void loaded() { std::abort(); }
 
 extern "C" MGW_EXPORT const mgw_plugin_info MGW_PLUGIN_SYMBOL = {
     MGW_ABI_VERSION + 1, sizeof(mgw_plugin_info), "wrong-abi", "1.0", "Future ABI", nullptr, nullptr, nullptr, 0,
-    nullptr, 0, create, sizeof(mgw_property_spec), sizeof(mgw_port_spec)};
+    nullptr, 0, create, sizeof(mgw_property_spec), sizeof(mgw_port_spec), nullptr};
