@@ -132,6 +132,9 @@ memory_mb = 30
         sample = [r for r in records if r["from"].startswith(("sip:alice", "sip:bob"))]
         check(len(sample) == 2, "two records are the baresip callers'")
         for r in sample:
+            check(r["values"].get("sip.user") == "echo" and r["user"] == "echo",
+                  f"{r['from']}'s record: the dialled user reached the gateway through the 302's Contact "
+                  f"(call value sip.user {r['values'].get('sip.user')!r})")
             st = r["rtp"].get("sip", {})
             got, lost, sent = st.get("audio_packets_received", 0), st.get("audio_packets_lost", -1), \
                 st.get("audio_packets_sent", 0)
