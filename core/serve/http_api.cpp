@@ -135,6 +135,48 @@ void refuse_body(SoupServerMessage *msg, BodyCount &c)
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
 }
 
+// A request must be read whole within kReadSeconds: a client that sends
+// nothing, or a byte now and then, would otherwise hold its connection and
+// descriptor for ever (libsoup has no such timeout). As webrtc-direct's
+// serve/http_endpoints.cpp does.
+constexpr guint kReadSeconds = 10;
+
+struct ReadDeadline {
+    SoupServerMessage *msg;
+    guint timer = 0;
+};
+
+void stop_deadline(ReadDeadline *d)
+{
+    if (d->timer)
+        g_source_remove(d->timer);
+    d->timer = 0;
+}
+
+void request_started(SoupServer *, SoupServerMessage *msg, gpointer)
+{
+    auto *d = new ReadDeadline{msg};
+    d->timer = g_timeout_add_seconds(kReadSeconds,
+                                     [](gpointer p) {
+                                         auto *dl = static_cast<ReadDeadline *>(p);
+                                         dl->timer = 0;
+                                         if (GSocket *socket = soup_server_message_get_socket(dl->msg))
+                                             g_socket_shutdown(socket, TRUE, TRUE, nullptr);
+                                         return G_SOURCE_REMOVE;
+                                     },
+                                     d);
+    auto stop = +[](SoupServerMessage *, gpointer p) { stop_deadline(static_cast<ReadDeadline *>(p)); };
+    g_signal_connect(msg, "got-body", G_CALLBACK(stop), d);
+    g_signal_connect(msg, "finished", G_CALLBACK(stop), d);
+    g_object_weak_ref(
+        G_OBJECT(msg),
+        [](gpointer p, GObject *) {
+            stop_deadline(static_cast<ReadDeadline *>(p));
+            delete static_cast<ReadDeadline *>(p);
+        },
+        d);
+}
+
 template <typename F> void guarded(const char *what, F &&f)
 {
     try {
@@ -152,6 +194,7 @@ HttpApi::HttpApi(Supervisor &supervisor, std::string token, bool metrics_public)
     : supervisor_(supervisor), token_(std::move(token)), metrics_public_(metrics_public)
 {
     server_ = soup_server_new("server-header", "mediagw-serve", nullptr);
+    g_signal_connect(server_, "request-started", G_CALLBACK(request_started), nullptr);
     soup_server_add_early_handler(server_, nullptr, &HttpApi::early, this, nullptr);
     soup_server_add_handler(server_, nullptr, &HttpApi::handle, this, nullptr);
 }

@@ -19,7 +19,8 @@ calls. Asserted:
   - docs/openapi.yaml documents every method, path and status met here;
   - a raw INVITE to the front gets a 302 to the warm gateway, reserved, and
     released after reservation_timeout (metric);
-  - records are POSTed to records_url as well as written.
+  - records are POSTed to records_url as well as written;
+  - a connection that sends nothing, or half a request, is closed (10 s).
 """
 import http.server
 import json
@@ -102,6 +103,13 @@ cpu = 0.01
                             "the reservation is released after 1 s")
         check(sc.metric(serve.metrics(), "mediagw_serve_reservations_expired_total", template="echo") == 1,
               "metric: one reservation expired")
+
+        # A client that opens a connection and sends nothing is cut after 10 s
+        # (checked at the end); one that sends half a request, too.
+        idle = socket.create_connection(("127.0.0.1", serve.api_port))
+        half = socket.create_connection(("127.0.0.1", serve.api_port))
+        half.sendall(b"POST /v1/gateways HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        opened = time.time()
 
         # Authentication.
         check(api("GET", "/ready", token=None)[0] == 200, "/ready answers without a token")
@@ -201,6 +209,14 @@ cpu = 0.01
         rec = [r for r in serve.read_records() if r["gateway"] == gw["id"]]
         check(len(rec) == 1 and rec[0]["mode"] == "dial" and rec[0]["ended_by"] == "api" and rec[0]["established"],
               f"the dial-out's record: established, ended by the API ({rec})")
+        for name, conn in (("an idle connection", idle), ("half a request", half)):
+            conn.settimeout(max(0.5, 12 - (time.time() - opened)))
+            try:
+                data = conn.recv(100)
+            except (socket.timeout, ConnectionResetError):
+                data = None
+            check(data == b"", f"{name} is closed by serve within 12 s ({time.time() - opened:.1f} s)")
+            conn.close()
         check(sc.stop_serve(procs, serve) == 0, "serve exits 0 on SIGTERM")
         sc.check_openapi(serve.seen)
         posted = [json.loads(body) for ctype, body in RecordSink.received if ctype == "application/json"]
