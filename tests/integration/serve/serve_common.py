@@ -130,7 +130,7 @@ def metric(metrics, name, **labels):
     return metrics.get((name, frozenset(labels.items())), 0.0)
 
 
-def start_kamailio(procs, wd, front_port):
+def start_kamailio(procs, wd, front_port, dialog=False):
     port = mgwtest.free_port()
     with open(os.path.join(HERE, "kamailio-redirect.cfg.in")) as f:
         cfg = f.read().replace("@PORT@", str(port)).replace("@FRONT@", str(front_port))
@@ -140,7 +140,7 @@ def start_kamailio(procs, wd, front_port):
     run = os.path.join(wd, "kamailio-run")
     os.makedirs(run, exist_ok=True)
     p = procs.start("kamailio", ["kamailio", "-f", path, "-DD", "-E", "-n", "1", "-Y", run,
-                                 "-P", os.path.join(wd, "kamailio.pid")])
+                                 "-P", os.path.join(wd, "kamailio.pid")] + (["-A", "WITH_DIALOG"] if dialog else []))
     time.sleep(0.7)
     if p.poll() is not None:
         mgwtest.fail("kamailio exited at start")

@@ -7,14 +7,16 @@ Two baresip callers (1000 Hz and 600 Hz tones) through Kamailio to serve
 Asserted:
   - its call record says ended_by "crash", signal 9, "killed by signal 9";
     metrics count one exit by signal and one call ended by a crash;
+  - Kamailio's dialog keepalive notices the dead gateway and sends alice a BYE;
   - the other call is unaffected: still up, its caller keeps hearing its
     tone (checked on what it heard after the kill);
   - SIGTERM (drain): OPTIONS 503 and /ready 503 "draining" while the
     surviving call is up, the call goes on; when its caller hangs up, serve
     exits 0 and no gateway process is left.
-The killed gateway's caller gets no BYE: nobody is left who holds that
-dialog (serve redirects, it is not in the signalling path, and Kamailio here
-keeps no dialog state); the caller ends it itself (here: its hang-up).
+The killed gateway's call is ended by Kamailio (kamailio-redirect.cfg.in
+with WITH_DIALOG: Record-Route, the dialog module's in-dialog OPTIONS to
+both ends): serve redirects and is not in the signalling path, so the proxy
+that keeps the dialog is the one that can send the caller a BYE.
 """
 import os
 import re
@@ -39,7 +41,7 @@ warm = 2
 cpu = 0.01
 ''', serve_extra="cpu = 1\nmemory_mb = 2000\ndrain_timeout = 30")
         serve.wait_gateways(lambda g: sum(x["state"] == "idle" for x in g) == 2, 15, "2 warm gateways")
-        kam, kport = sc.start_kamailio(procs, wd, serve.sip_port)
+        kam, kport = sc.start_kamailio(procs, wd, serve.sip_port, dialog=True)
         callers = []
         for name, hz in (("alice", 1000), ("bob", 600)):
             tone = os.path.join(wd, f"tone-{hz}.wav")
@@ -75,10 +77,15 @@ cpu = 0.01
               "metric: one call ended by a crash")
 
         # The other call goes on: bob still hears his tone after the kill.
-        time.sleep(3.0)
         check(callers[1].wait_event("CALL_CLOSED", 0) is None, "bob's call is still up after the kill")
         check(any(g["id"] == survivor["id"] and g["state"] == "in_call" for g in serve.gateways()),
               "bob's gateway is still in its call")
+
+        # Kamailio's dialog module finds the gateway gone (its in-dialog
+        # OPTIONS, every 30 s, time out) and ends alice's call with a BYE.
+        closed = callers[0].wait_event("CALL_CLOSED", 60)  # seen: 44 s
+        check(closed is not None, f"alice gets a BYE from Kamailio {time.time() - t_kill:.1f} s after the kill")
+        check(callers[1].wait_event("CALL_CLOSED", 0) is None, "bob's call, whose gateway answers the probes, stays up")
 
         # Drain: new calls refused, the running one goes on.
         os.kill(serve.proc.pid, signal.SIGTERM)
