@@ -3,11 +3,17 @@
 // Exit codes: 0 the gateway ended normally (a drain that times out still
 // counts as a normal end); 1 runtime failure (a node failed, media error);
 // 2 bad input (usage, pipeline errors, a plugin refusing its node).
+#include "control_channel.hpp"
 #include "gateway.hpp"
 #include "graph_spec.hpp"
 #include "log.hpp"
 #include "pipeline_desc.hpp"
 #include "registry.hpp"
+#include "serve.hpp"
+
+#include <fcntl.h>
+
+#include <memory>
 
 #include <cstdio>
 #include <cstring>
@@ -26,9 +32,13 @@ Commands:
   validate FILE    check FILE (and --set overrides) without running anything
   plugins          list the plugins found: name, version, path, description
   inspect PLUGIN   show a plugin's properties, ports and events
+  serve FILE       run many gateways on this host: warm pools, a SIP front
+                   (302/503), an HTTP API, metrics (README: mediagw serve)
 
 Options:
   --set NODE.PROP=VALUE   override a property (repeatable; also gateway.KEY)
+  --control-fd N          run: JSON lines of events to descriptor N and
+                          commands from it (for a supervisor: mediagw serve)
   -v, --verbose           debug logging (same as --log-level debug)
   --log-level LEVEL       error, warning, info (default) or debug
   --version               print the version
@@ -43,6 +53,7 @@ struct Options {
     std::string command;
     std::vector<std::string> args;
     std::vector<std::string> overrides;
+    int control_fd = -1;
 };
 
 int usage_error(const std::string &message)
@@ -170,17 +181,33 @@ int cmd_validate(const Options &opt)
 
 int cmd_run(const Options &opt)
 {
+    // The channel's last line says how the gateway ended, whatever the way.
+    std::unique_ptr<ControlChannel> control;
+    if (opt.control_fd >= 0) {
+        fcntl(opt.control_fd, F_SETFD, FD_CLOEXEC); // not for the node's own children
+        control = std::make_unique<ControlChannel>(opt.control_fd);
+    }
     PluginRegistry registry(PluginRegistry::default_search_path());
     auto graph = load(opt, registry);
-    if (!graph)
+    if (!graph) {
+        if (control)
+            control->send_exit(exit_bad_input, "the pipeline has errors (see the gateway's log)");
         return exit_bad_input;
+    }
     Gateway gateway(std::move(*graph));
     std::string error;
     if (!gateway.build(error)) {
         log(MGW_LOG_ERROR, "core", error);
+        if (control)
+            control->send_exit(exit_bad_input, error);
         return exit_bad_input;
     }
-    return gateway.run();
+    if (control)
+        control->attach(gateway);
+    const int code = gateway.run();
+    if (control)
+        control->send_exit(code, gateway.stop_reason());
+    return code;
 }
 
 } // namespace
@@ -219,6 +246,13 @@ int main(int argc, char **argv)
             if (!v)
                 return usage_error("--set needs NODE.PROPERTY=VALUE");
             opt.overrides.push_back(*v);
+        } else if (a == "--control-fd" || a.rfind("--control-fd=", 0) == 0) {
+            auto v = value("--control-fd");
+            char *end = nullptr;
+            long fd = v ? strtol(v->c_str(), &end, 10) : -1;
+            if (!v || v->empty() || *end || fd < 3 || fd > 65535 || fcntl(int(fd), F_GETFD) < 0)
+                return usage_error("--control-fd needs an open descriptor number (3 or more)");
+            opt.control_fd = int(fd);
         } else if (a.size() > 1 && a[0] == '-') {
             return usage_error("unknown option '" + a + "'");
         } else if (opt.command.empty()) {
@@ -242,6 +276,8 @@ int main(int argc, char **argv)
         return need(1, "one pipeline FILE") ?: cmd_validate(opt);
     if (opt.command == "run")
         return need(1, "one pipeline FILE") ?: cmd_run(opt);
+    if (opt.command == "serve")
+        return need(1, "one serve FILE") ?: serve::run(opt.args[0]);
     return usage_error("unknown command '" + opt.command + "'" +
-                       did_you_mean(opt.command, {"run", "validate", "plugins", "inspect"}));
+                       did_you_mean(opt.command, {"run", "validate", "plugins", "inspect", "serve"}));
 }

@@ -407,6 +407,8 @@ int Gateway::run()
         arm_timer(idle_timer_, spec_.gateway.idle_timeout, "no call within gateway.idle_timeout");
         arm_timer(run_timer_, spec_.gateway.max_duration, "gateway.max_duration reached");
         log(MGW_LOG_INFO, "core", "gateway '" + spec_.gateway.name + "' ready");
+        if (on_ready)
+            on_ready();
     }
     if (!finished_)
         g_main_loop_run(loop_);
@@ -555,6 +557,8 @@ void Gateway::deliver(size_t source, GstStructure *event)
         keep_values(source, event);
     else
         log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
+    if (on_event)
+        on_event(from, event);
     for (size_t i = 0; i < nodes_.size(); ++i)
         if (i != source && nodes_[i]->state != NodeState::Idle && nodes_[i]->ops.event)
             nodes_[i]->ops.event(nodes_[i]->node, from.c_str(), event);
@@ -568,6 +572,15 @@ void Gateway::deliver(size_t source, GstStructure *event)
         if (event_matches(spec_.gateway.call_end, from, name))
             call_ended();
     }
+    gst_structure_free(event);
+}
+
+void Gateway::inject(const std::string &source, GstStructure *event)
+{
+    log(MGW_LOG_INFO, "event", source + "/" + structure_text(event));
+    for (auto &n : nodes_)
+        if (n->state == NodeState::Running && n->ops.event)
+            n->ops.event(n->node, source.c_str(), event);
     gst_structure_free(event);
 }
 
@@ -617,6 +630,7 @@ void Gateway::stop(const std::string &reason, int exit_code)
     if (stopping_)
         return;
     stopping_ = true;
+    stop_reason_ = reason;
     log(MGW_LOG_INFO, "core", "stopping: " + reason);
     for (guint *t : {&idle_timer_, &call_timer_, &run_timer_})
         disarm_timer(*t);

@@ -7,6 +7,7 @@
 #include "link_adapter.hpp"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,16 @@ public:
     int run();
     // Begin the bounded drain (from the main loop).
     void stop(const std::string &reason, int exit_code);
+
+    // For a supervisor's control channel (control_channel.hpp): every event
+    // delivered on the bus, the moment the gateway is ready, an event from
+    // outside delivered to the running nodes as from `source`, and why the
+    // gateway stopped (the first reason given).
+    std::function<void(const std::string &node, const GstStructure *event)> on_event;
+    std::function<void()> on_ready;
+    void inject(const std::string &source, GstStructure *event); // main loop; takes ownership
+    const std::string &stop_reason() const { return stop_reason_; }
+    const std::string &name() const { return spec_.gateway.name; }
 
     GstElement *pipeline() const { return pipeline_; }
     const std::vector<std::unique_ptr<LinkAdapter>> &links() const { return links_; }
@@ -76,6 +87,7 @@ private:
     std::vector<NodeRuntime *> not_running_at_stop_;
     std::map<std::string, std::string> values_; // "node.value": published call-time values (main loop)
     int exit_code_ = 0;
+    std::string stop_reason_;
     std::atomic<int> pending_ = 0; // callbacks queued on the main loop
 };
 

@@ -206,7 +206,11 @@ public:
     bool start(std::string &error) override
     {
         SipAgent::Callbacks cb;
-        cb.listening = [this](const std::string &uri) { log(MGW_LOG_INFO, "listening on %s", uri.c_str()); };
+        cb.listening = [this](const std::string &uri) {
+            log(MGW_LOG_INFO, "listening on %s", uri.c_str());
+            // The bound address (port 0 picks one): a supervisor redirects callers there.
+            emit(gst_structure_new("listening", "uri", G_TYPE_STRING, uri.c_str(), nullptr));
+        };
         cb.offer = [this](const SipAgent::Offer &o) { return on_offer(o); };
         cb.established = [this] { on_established(); };
         cb.ended = [this](const std::string &reason) { on_ended(reason); };
@@ -364,6 +368,18 @@ private:
         disarm_rtp_timer();
         if (rtp_timeout_ > 0)
             rtp_timer_ = g_timeout_add_seconds(1, check_rtp, this);
+        if (!stats_timer_) // figures for a supervisor's metrics during the call (mediagw serve)
+            stats_timer_ = g_timeout_add_seconds(kStatsSeconds, [](gpointer data) -> gboolean {
+                static_cast<SipNode *>(data)->emit_rtp_stats();
+                return G_SOURCE_CONTINUE;
+            }, this);
+    }
+
+    // An "rtp.stats" event: packets sent/received/lost and jitter per stream.
+    void emit_rtp_stats()
+    {
+        if (GstStructure *stats = media_ ? media_->stats() : nullptr)
+            emit(stats);
     }
 
     void log_media(const sipsofia::Negotiation &n, const std::string &local_address)
@@ -397,6 +413,7 @@ private:
     {
         disarm_rtp_timer();
         answer_waits_ = false;
+        emit_rtp_stats(); // the call's last figures, before its chain goes
         // Ready for the next call: a new chain and new ports then.
         media_->stop();
         media_->close();
@@ -433,6 +450,9 @@ private:
         if (rtp_timer_)
             g_source_remove(rtp_timer_);
         rtp_timer_ = 0;
+        if (stats_timer_)
+            g_source_remove(stats_timer_);
+        stats_timer_ = 0;
     }
 
     std::string bind_address() const
@@ -496,6 +516,8 @@ private:
     std::string last_answer_;
     bool remote_sends_ = true;
     guint rtp_timer_ = 0;
+    guint stats_timer_ = 0;                  // rtp.stats during a call
+    static constexpr guint kStatsSeconds = 5;
 
     // --- Signalling (issue #4): offers of our own, hold, INFO, REGISTER. ---
 
@@ -729,6 +751,6 @@ private:
 
 MEDIAGW_PLUGIN_VALUES(SipNode, "sip-sofia", "0.1.0", "SIP user agent (Sofia-SIP) answering calls, audio over RTP",
                       nullptr,
-                      "call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,register.ok,register.failed,"
-                      "turn.failed",
+                      "listening,rtp.stats,call.incoming,call.established,call.held,call.resumed,call.ended,dtmf,"
+                      "register.ok,register.failed,turn.failed",
                       sipsofia::kCallFieldNames, properties, ports);

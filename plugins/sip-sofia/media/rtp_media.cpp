@@ -1,5 +1,6 @@
 #include "media/rtp_media.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sipsofia {
@@ -191,6 +192,68 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
     audio_.route();
     video_.route();
     return true;
+}
+
+GstStructure *RtpMedia::stats() const
+{
+    if (!rtpbin_)
+        return nullptr;
+    GstStructure *out = gst_structure_new_empty("rtp.stats");
+    for (guint session = 0; session < 2; ++session) {
+        const RtpStream &stream = session ? video_ : audio_;
+        if (!stream.running())
+            continue;
+        GObject *rtp_session = nullptr;
+        g_signal_emit_by_name(rtpbin_, "get-session", session, &rtp_session);
+        if (!rtp_session)
+            continue;
+        GstStructure *st = nullptr;
+        g_object_get(rtp_session, "stats", &st, nullptr);
+        g_object_unref(rtp_session);
+        if (!st)
+            continue;
+        guint64 sent = 0, received = 0;
+        gint64 lost = 0;
+        double jitter_ms = 0;
+        // One structure per source: ours ("internal") and the peer's, in a
+        // GValueArray (rtpsession's type, deprecated by GLib but its API).
+        const GValue *sources = gst_structure_get_value(st, "source-stats");
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        GValueArray *array = sources && G_VALUE_TYPE(sources) == g_value_array_get_type()
+                                 ? static_cast<GValueArray *>(g_value_get_boxed(sources))
+                                 : nullptr;
+        for (guint i = 0; array && i < array->n_values; ++i) {
+            const GValue *item = g_value_array_get_nth(array, i);
+            if (!item || !GST_VALUE_HOLDS_STRUCTURE(item))
+                continue;
+            const GstStructure *src = gst_value_get_structure(item);
+            gboolean internal = FALSE;
+            gst_structure_get_boolean(src, "internal", &internal);
+            guint64 n = 0;
+            if (internal) {
+                if (gst_structure_get_uint64(src, "packets-sent", &n))
+                    sent += n;
+                continue;
+            }
+            gint lost_here = 0, rate = 0;
+            guint jitter = 0;
+            if (gst_structure_get_uint64(src, "packets-received", &n))
+                received += n;
+            if (gst_structure_get_int(src, "packets-lost", &lost_here))
+                lost += lost_here;
+            if (gst_structure_get_uint(src, "jitter", &jitter) && gst_structure_get_int(src, "clock-rate", &rate) &&
+                rate > 0)
+                jitter_ms = std::max(jitter_ms, 1000.0 * jitter / rate);
+        }
+        G_GNUC_END_IGNORE_DEPRECATIONS
+        gst_structure_free(st);
+        const std::string prefix = session ? "video_" : "audio_";
+        gst_structure_set(out, (prefix + "packets_sent").c_str(), G_TYPE_UINT64, sent,
+                          (prefix + "packets_received").c_str(), G_TYPE_UINT64, received,
+                          (prefix + "packets_lost").c_str(), G_TYPE_INT64, lost, (prefix + "jitter_ms").c_str(),
+                          G_TYPE_DOUBLE, jitter_ms, nullptr);
+    }
+    return out;
 }
 
 void RtpMedia::stop()

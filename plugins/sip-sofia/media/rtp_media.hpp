@@ -69,6 +69,12 @@ public:
     const Stream &audio() const { return audio_.params(); }
     const Stream &video() const { return video_.params(); }
 
+    // The call's RTP statistics from rtpbin's sessions, as an "rtp.stats"
+    // event: per stream (audio_, video_) packets_sent, packets_received,
+    // packets_lost, jitter_ms (of the peer's stream, RFC 3550 A.8). nullptr
+    // when no chain runs. Main loop.
+    GstStructure *stats() const;
+
     // Microseconds (monotonic) of the last RTP packet received on any
     // stream, or of start().
     gint64 last_rtp() const;
