@@ -14,11 +14,13 @@ played by sipp (serve itself is not needed to test the front door's routing):
    answer (503), redirecting (OPTIONS 200)], probed every second. After the
    probes three calls complete, each within the front's 2 s no-answer timer
    (a dead host tried first would cost that), none failed over, and neither
-   the dead nor the full host got an INVITE.
+   the dead nor the full host got an INVITE; `kamcmd dispatcher.list` (the
+   config's control socket) shows the two inactive, the third active.
 """
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 
@@ -86,10 +88,19 @@ def front(procs, wd, name, hosts, ping_interval):
     kam = procs.start(name, ["kamailio", "-f", CFG, "-DD", "-E", "-n", "1", "-Y", run,
                              "-P", os.path.join(wd, name + ".pid"),
                              "-A", f"LISTEN=udp:127.0.0.1:{kport}", "-A", f'HOSTS_LIST="{hosts_list}"',
-                             "-A", f"DS_PING_INTERVAL={ping_interval}"])
+                             "-A", f"DS_PING_INTERVAL={ping_interval}",
+                             "-A", f'CTL_SOCKET="unix:{os.path.join(wd, name + ".ctl")}"'])
     mgwtest.check(options_ok(kport) and kam.poll() is None,
                   f"{name}: kamailio answers OPTIONS for itself on udp:127.0.0.1:{kport}")
     return kam, kport
+
+
+def dispatcher_states(wd, name):
+    """{destination URI: flags} as `kamcmd dispatcher.list` shows them (AP:
+    active and probed, IP: inactive and probed)."""
+    r = subprocess.run(["kamcmd", "-s", "unix:" + os.path.join(wd, name + ".ctl"), "dispatcher.list"],
+                       capture_output=True, text=True, timeout=10)
+    return dict(re.findall(r"URI: (\S+)\s+FLAGS: (\S+)", r.stdout))
 
 
 def call(procs, wd, name, kport, n=1):
@@ -102,7 +113,7 @@ def call(procs, wd, name, kport, n=1):
 
 
 def main():
-    mgwtest.require_tools("kamailio", "sipp")
+    mgwtest.require_tools("kamailio", "kamcmd", "sipp")
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         gw, gw_port = uas(procs, wd, "gateway", "uas_gateway.xml")
@@ -148,6 +159,11 @@ def main():
         check(received(wd, "host-options-503", "OPTIONS") and received(wd, "host-redirect-2", "OPTIONS"),
               "the front probes the hosts with OPTIONS")
         time.sleep(2.5)   # the dead host's probe times out (no answer) and marks it down
+        states = dispatcher_states(wd, "front-2")
+        check(states.get(f"sip:127.0.0.1:{dead_port}", "").startswith("I") and
+              states.get(f"sip:127.0.0.1:{busy_port}", "").startswith("I") and
+              states.get(f"sip:127.0.0.1:{redir2_port}", "").startswith("A"),
+              f"kamcmd dispatcher.list: the dead and the full host inactive, the healthy one active ({states})")
         before = len(received(wd, "gateway", "INVITE"))
         for i in (1, 2, 3):
             rc, took = call(procs, wd, f"caller-probed-{i}", kport2)
