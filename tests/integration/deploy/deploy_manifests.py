@@ -20,6 +20,10 @@ manifests without a container engine or a cluster (neither runs here).
   the pod's user is the image's;
 - the Containerfile: Debian 12 in every stage, scripts/setup runs, every COPY
   source exists in the repository, build trees are kept out of the context;
+- the runtime stage installs every library the built CLI and plugins load
+  (ldd of this build, each library's Debian package, which must be among
+  the packages the stage installs or their dependencies, or in the base
+  image; needs dpkg and apt-cache);
 - the pipelines serve.toml's templates name exist in pipelines/, are
   installed where serve.toml says, and every ${VAR} they need without a
   default is set in the Deployment.
@@ -107,6 +111,58 @@ def containerfile():
                 lines.append(current.strip())
             current = ""
     return [(l.split(None, 1)[0].upper(), l.split(None, 1)[1] if " " in l else "") for l in lines]
+
+
+def runtime_packages(instructions):
+    """Packages the last stage installs with apt-get install."""
+    last = max(i for i, (ins, _) in enumerate(instructions) if ins == "FROM")
+    pkgs = []
+    for ins, args in instructions[last:]:
+        if ins == "RUN":
+            for m in re.finditer(r"apt-get install ((?:\s*[\w.+-]+)+)", args):
+                pkgs += [w for w in m.group(1).split() if not w.startswith("-")]
+    return pkgs
+
+
+def check_runtime_libraries(instructions):
+    """Each shared library this build's binaries load comes from a package the
+    runtime stage gets (installed, a dependency of one, or in the base image)."""
+    check = mgwtest.check
+    build = mgwtest.BUILD_ROOT
+    binaries = [os.path.join(build, "core", "cli", "mediagw")] if build else []
+    plugins_dir = os.path.join(build, "plugins") if build else ""
+    for dirpath, _, files in os.walk(plugins_dir):
+        binaries += [os.path.join(dirpath, f) for f in files if f.startswith("mgw-") and f.endswith(".so")]
+    if not binaries or not os.path.exists(binaries[0]) or not (shutil.which("dpkg") and shutil.which("apt-cache")):
+        mgwtest.log("not checked: the runtime stage's libraries (no built tree, or no dpkg/apt-cache)")
+        return
+    libs = set()
+    for b in binaries:
+        out = subprocess.run(["ldd", b], capture_output=True, text=True, timeout=30).stdout
+        libs |= set(re.findall(r"=> (/\S+)", out))
+    owner = {}
+    for lib in sorted(libs):
+        for candidate in (lib, re.sub(r"^/lib/", "/usr/lib/", lib), re.sub(r"^/usr/lib/", "/lib/", lib)):
+            r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, timeout=30)
+            if r.returncode == 0:
+                owner[lib] = r.stdout.split(":")[0]
+                break
+    unowned = sorted(libs - owner.keys())
+    check(not [l for l in unowned if not l.startswith(build)],
+          f"every library the binaries load belongs to a Debian package (not: {unowned})")
+    wanted = runtime_packages(instructions)
+    check(wanted, f"the runtime stage installs packages ({len(wanted)})")
+    r = subprocess.run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
+                        "--no-breaks", "--no-replaces", "--no-enhances", *wanted, "apt"],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"apt-cache knows the runtime packages ({r.stderr.strip()[:200]})")
+    closure = set(re.findall(r"^(?:\s+\|?(?:Pre)?Depends: )?<?([\w.+-]+)>?$", r.stdout, re.M))
+    base = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Priority}\n"], capture_output=True, text=True,
+                          timeout=30).stdout
+    closure |= {line.split()[0] for line in base.splitlines() if line.endswith(" required")}
+    missing = sorted({f"{pkg} ({lib})" for lib, pkg in owner.items() if pkg not in closure})
+    check(not missing, f"the runtime stage provides the {len(owner)} libraries of {len(binaries)} built binaries "
+          f"(missing packages: {missing})")
 
 
 def main():
@@ -228,6 +284,7 @@ def main():
           f"EXPOSE names the SIP, API and RTP ports of serve.toml ({exposed})")
     health = " ".join(a for i, a in instructions if i == "HEALTHCHECK")
     check(f"127.0.0.1:{api_port}/ready" in health, "the image's health check asks /ready on the API port")
+    check_runtime_libraries(instructions)
     with open(os.path.join(ROOT, ".dockerignore")) as f:
         ignored = {l.strip() for l in f if l.strip() and not l.startswith("#")}
     check({".git", "build", "build-*"} <= ignored, "the build context leaves .git and build trees out")
