@@ -159,7 +159,7 @@ void write_plugin(std::ostringstream &md, const mgw_plugin_info *info)
     if (!values.empty()) {
         md << "### Call-time values\n\n"
               "Published during a call; a node with `start_on` may use them as `${"
-           << "NODE.VALUE}` (see pipeline-format.md): ";
+           << "NODE.VALUE}` ([pipeline-format.md](pipeline-format.md#call-time-values-nodevalue)): ";
         for (size_t i = 0; i < values.size(); ++i)
             md << (i ? ", " : "") << code(values[i]);
         md << ".\n\n";

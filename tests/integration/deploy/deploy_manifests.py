@@ -16,7 +16,8 @@ manifests without a container engine or a cluster (neither runs here).
 - names: the Secret and key the Deployment, the PodMonitor and serve.toml's
   ${MEDIAGW_API_TOKEN} use; the ConfigMap mounted where the Containerfile's
   entrypoint reads serve.toml; the HPA's target is the Deployment, its metric
-  the one the adapter rules define; every selector matches the pod labels;
+  the one the adapter rules define; the gateways' address is the node's; the
+  pod's grace period outlasts serve's drain; every selector matches the pod labels;
   the pod's user is the image's;
 - the Containerfile: Debian 12 in every stage, scripts/setup runs, every COPY
   source exists in the repository, build trees are kept out of the context;
@@ -140,13 +141,18 @@ def check_runtime_libraries(instructions):
     for b in binaries:
         out = subprocess.run(["ldd", b], capture_output=True, text=True, timeout=30).stdout
         libs |= set(re.findall(r"=> (/\S+)", out))
+    # One dpkg -S for all (it is slow per call); Debian 12 merges /lib into
+    # /usr/lib but dpkg knows each file under one of the two names.
+    variants = {}
+    for lib in libs:
+        for candidate in {lib, re.sub(r"^/lib/", "/usr/lib/", lib), re.sub(r"^/usr/lib/", "/lib/", lib)}:
+            variants[candidate] = lib
+    r = subprocess.run(["dpkg", "-S", *sorted(variants)], capture_output=True, text=True, timeout=60)
     owner = {}
-    for lib in sorted(libs):
-        for candidate in (lib, re.sub(r"^/lib/", "/usr/lib/", lib), re.sub(r"^/usr/lib/", "/lib/", lib)):
-            r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, timeout=30)
-            if r.returncode == 0:
-                owner[lib] = r.stdout.split(":")[0]
-                break
+    for line in r.stdout.splitlines():
+        pkg, _, path = line.partition(": ")
+        if path in variants:
+            owner[variants[path]] = pkg.split(":")[0].split(",")[0]
     unowned = sorted(libs - owner.keys())
     check(not [l for l in unowned if not l.startswith(build)],
           f"every library the binaries load belongs to a Debian package (not: {unowned})")
@@ -205,12 +211,12 @@ def main():
     check(dep["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), "the Deployment selects its pods")
 
     # Ports: serve.toml <-> Deployment <-> probes <-> Service <-> PodMonitor <-> Containerfile.
-    sip_proto, _, sip_port = host_port(serve["sip_listen"])
-    _, api_host, api_port = host_port(serve["api_listen"])
+    sip_proto, _, sip_port = host_port(serve["sip"])
+    _, api_host, api_port = host_port(serve["api"])
     check(ports["sip"]["containerPort"] == sip_port and ports["sip"]["protocol"] == (sip_proto or "udp").upper(),
-          f"port sip is serve.toml's sip_listen ({sip_port}/{(sip_proto or 'udp').upper()})")
+          f"port sip is serve.toml's sip ({sip_port}/{(sip_proto or 'udp').upper()})")
     check(ports["api"]["containerPort"] == api_port and ports["api"]["protocol"] == "TCP",
-          f"port api is serve.toml's api_listen ({api_port}/TCP)")
+          f"port api is serve.toml's api ({api_port}/TCP)")
     check(pod.get("hostNetwork") is True, "the pod uses the node's network (RTP addresses in SDP are the node's)")
     check(api_host not in ("127.0.0.1", "localhost", "[::1]"),
           f"with host networking the API listens beyond loopback, where the kubelet probes ({api_host})")
@@ -250,7 +256,13 @@ def main():
           f"the token comes from the Secret of secret.yaml ({ref['name']}/{ref['key']})")
     creds = endpoint["authorization"]["credentials"]
     check(creds == {"name": ref["name"], "key": ref["key"]}, "Prometheus sends the same token")
-    check(serve["api_token"] == "${MEDIAGW_API_TOKEN}", "serve.toml takes the token from that variable")
+    check(serve["token"] == "${MEDIAGW_API_TOKEN}", "serve.toml takes the token from that variable")
+    address = env.get("MEDIAGW_GATEWAY_ADDRESS", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+    check(serve["gateway_address"] == "${MEDIAGW_GATEWAY_ADDRESS}" and address == "status.hostIP",
+          "the gateways' address (the 302's Contact, SDP) is the node's, from the pod's status.hostIP")
+    grace = pod["terminationGracePeriodSeconds"]
+    check(grace > serve.get("drain_timeout", 60), f"Kubernetes waits longer ({grace} s) than serve's drain "
+          f"({serve.get('drain_timeout', 60)} s) before SIGKILL")
     check(secret["stringData"][ref["key"]] == "", "the repository's Secret holds no token")
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == "config"]
     (vol,) = [v for v in pod["volumes"] if v["name"] == "config"]
@@ -312,7 +324,11 @@ def main():
         check(base in installed and os.path.exists(os.path.join(ROOT, "pipelines", base)),
               f"template {name}: pipelines/{base} exists and meson installs it")
         with open(os.path.join(ROOT, "pipelines", base)) as f:
-            needed = sorted({v for v in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", f.read())})
+            pipeline_text = f.read()
+        needed = sorted({v for v in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", pipeline_text)})
+        sip_node = t.get("sip_node", "sip")
+        check(f"[node.{sip_node}]" in pipeline_text,
+              f"template {name}: the pipeline has the SIP node serve points at ([node.{sip_node}])")
         check(all(v in env for v in needed), f"template {name}: the variables it needs without a default are set "
               f"in the Deployment ({needed})")
     return 0
