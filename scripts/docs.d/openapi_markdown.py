@@ -11,6 +11,7 @@ stale.
 NAME is the source as the generated file's header names it (default: the
 path given).
 """
+import json
 import sys
 
 import yaml
@@ -90,6 +91,14 @@ class Doc:
             text += ", nullable"
         return text
 
+    def shape(self, schema, where):
+        """type_of, with an inline object's fields spelled out (a response
+        has no table of its own)."""
+        if isinstance(schema, dict) and "$ref" not in schema and schema.get("properties"):
+            fields = ", ".join(f"{code(k)}: {self.type_of(v, f'{where}.{k}')}" for k, v in schema["properties"].items())
+            return f"object {{{fields}}}"
+        return self.type_of(schema, where)
+
     def constraints(self, schema):
         notes = []
         for key, label in (("default", "default"), ("minimum", "min"), ("maximum", "max"),
@@ -98,7 +107,9 @@ class Doc:
                            ("example", "example")):
             if isinstance(schema, dict) and key in schema:
                 value = schema[key]
-                notes.append(f"{label} {code(value if not isinstance(value, bool) else str(value).lower())}")
+                if isinstance(value, (bool, dict, list)) or value is None:
+                    value = json.dumps(value)   # JSON, as the API speaks it
+                notes.append(f"{label} {code(value)}")
         return "; ".join(notes)
 
     def describe(self, schema, where):
@@ -204,7 +215,7 @@ class Doc:
             out.append("|---|---|---|")
             for status, response in responses.items():
                 r, _ = self.resolve(response, f"{where}.responses.{status}")
-                bodies = ", ".join(f"`{mt}` " + self.type_of((m or {}).get("schema", {}), where)
+                bodies = ", ".join(f"`{mt}` " + self.shape((m or {}).get("schema", {}), where)
                                    for mt, m in (r.get("content") or {}).items())
                 headers = ", ".join(f"header {code(h)}" for h in (r.get("headers") or {}))
                 out.append(f"| {code(status)} | {cell(r.get('description', ''))} | "
@@ -284,7 +295,6 @@ def yaml_to_text(value, media_type):
     if isinstance(value, str):
         return value.rstrip("\n")
     if "json" in media_type:
-        import json
         return json.dumps(value, indent=2, sort_keys=False)
     return yaml.safe_dump(value, sort_keys=False).rstrip("\n")
 

@@ -46,6 +46,8 @@ def main():
     check("| `grace` | query | integer |  | seconds the call may take to end; default `5`" in md,
           "an operation's query parameter with its default")
     check("| `id` | path | string | yes |" in md, "a path-level parameter reaches its operations")
+    check("| `202` | handed to the gateway | `application/json` object {`sent`: string, `at`: string (date-time)} |"
+          in md, "an inline response object shows its fields")
     check("Authentication: none." in md, "an operation that overrides the global security says so")
 
     with mgwtest.workdir() as wd:

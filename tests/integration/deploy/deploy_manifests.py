@@ -10,7 +10,8 @@ manifests without a container engine or a cluster (neither runs here).
 - ports: serve.toml's SIP and API ports are the Deployment's container
   ports (protocols too), the readiness probe asks /ready on the API port, the
   liveness probe and the PodMonitor use that port, the Service's target ports
-  exist, the RTP range is the one the Deployment and the Containerfile name;
+  exist, the RTP range (deploy/sysctl's ephemeral ports) is the one the
+  Deployment and the Containerfile name;
   with host networking the API must not listen on loopback only (the
   kubelet's probe comes to the node's address);
 - names: the Secret and key the Deployment, the PodMonitor and serve.toml's
@@ -239,11 +240,14 @@ def main():
     check(pm["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), "the PodMonitor selects the serve pods")
     pdb = one(objects, "PodDisruptionBudget")
     check(pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), "the PodDisruptionBudget selects them")
-    rtp = serve["rtp_ports"]
-    check(re.fullmatch(r"\d+-\d+", rtp) and int(rtp.split("-")[0]) < int(rtp.split("-")[1]) <= 65535,
-          f"rtp_ports is a port range ({rtp})")
+    with open(os.path.join(DEPLOY, "sysctl", "60-mediagw-rtp.conf")) as f:
+        low_high = re.search(r"^net\.ipv4\.ip_local_port_range\s*=\s*(\d+)\s+(\d+)\s*$", f.read(), re.M)
+    check(low_high and 1024 < int(low_high.group(1)) < int(low_high.group(2)) <= 65535,
+          "deploy/sysctl bounds the ephemeral ports, where the gateways' RTP ports come from")
+    rtp = f"{low_high.group(1)}-{low_high.group(2)}"
+    check("rtp_ports" not in serve, "serve.toml sets no rtp_ports (serve has no such option yet)")
     check(dep["spec"]["template"]["metadata"]["annotations"].get("mediagw/rtp-ports") == rtp,
-          "the Deployment documents the same RTP range")
+          f"the Deployment documents the same RTP range ({rtp})")
     anti = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
     check(anti["topologyKey"] == "kubernetes.io/hostname" and anti["labelSelector"]["matchLabels"].items() <=
           pod_labels.items(), "one serve pod per node (host ports)")
@@ -261,8 +265,8 @@ def main():
     check(serve["gateway_address"] == "${MEDIAGW_GATEWAY_ADDRESS}" and address == "status.hostIP",
           "the gateways' address (the 302's Contact, SDP) is the node's, from the pod's status.hostIP")
     grace = pod["terminationGracePeriodSeconds"]
-    check(grace > serve.get("drain_timeout", 60), f"Kubernetes waits longer ({grace} s) than serve's drain "
-          f"({serve.get('drain_timeout', 60)} s) before SIGKILL")
+    check(grace >= serve.get("drain_timeout", 60) + 10, f"Kubernetes waits ({grace} s) for serve's drain "
+          f"({serve.get('drain_timeout', 60)} s) and its 10 s stop grace before SIGKILL")
     check(secret["stringData"][ref["key"]] == "", "the repository's Secret holds no token")
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == "config"]
     (vol,) = [v for v in pod["volumes"] if v["name"] == "config"]
@@ -293,7 +297,7 @@ def main():
                 check(os.path.exists(os.path.join(ROOT, s)), f"COPY source {s} exists in the repository")
     exposed = " ".join(a for i, a in instructions if i == "EXPOSE").split()
     check(f"{sip_port}/udp" in exposed and f"{api_port}/tcp" in exposed and f"{rtp}/udp" in exposed,
-          f"EXPOSE names the SIP, API and RTP ports of serve.toml ({exposed})")
+          f"EXPOSE names the SIP and API ports of serve.toml and the RTP range ({exposed})")
     health = " ".join(a for i, a in instructions if i == "HEALTHCHECK")
     check(f"127.0.0.1:{api_port}/ready" in health, "the image's health check asks /ready on the API port")
     check_runtime_libraries(instructions)
