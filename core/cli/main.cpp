@@ -8,6 +8,7 @@
 #include "graph_spec.hpp"
 #include "log.hpp"
 #include "pipeline_desc.hpp"
+#include "plugin_markdown.hpp"
 #include "registry.hpp"
 #include "serve.hpp"
 
@@ -34,6 +35,9 @@ Commands:
   inspect PLUGIN   show a plugin's properties, ports and events
   serve FILE       run many gateways on this host: warm pools, a SIP front
                    (302/503), an HTTP API, metrics (README: mediagw serve)
+  inspect --markdown [PLUGIN...]
+                   the same as a Markdown reference (every plugin found when
+                   none is named; docs/plugins.md is made this way)
 
 Options:
   --set NODE.PROP=VALUE   override a property (repeatable; also gateway.KEY)
@@ -50,6 +54,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad input.
 )";
 
 struct Options {
+    bool markdown = false; // inspect --markdown
     std::string command;
     std::vector<std::string> args;
     std::vector<std::string> overrides;
@@ -149,6 +154,38 @@ int cmd_inspect(const std::string &name)
     return exit_ok;
 }
 
+// The reference for the named plugins (in that order), or for every plugin
+// found (by name). Any plugin that cannot be loaded fails the whole document.
+int cmd_inspect_markdown(const std::vector<std::string> &names)
+{
+    PluginRegistry registry(PluginRegistry::default_search_path());
+    std::vector<std::string> errors;
+    std::vector<const Plugin *> plugins;
+    if (names.empty()) {
+        plugins = registry.load_all(errors);
+    } else {
+        for (auto &name : names) {
+            std::string error;
+            if (const Plugin *p = registry.load(name, error))
+                plugins.push_back(p);
+            else
+                errors.push_back(error.rfind("no plugin", 0) == 0 ? error + did_you_mean(name, registry.available())
+                                                                 : error);
+        }
+    }
+    print_warnings(registry);
+    for (auto &e : errors)
+        std::fprintf(stderr, "mediagw: %s\n", e.c_str());
+    if (!errors.empty())
+        return exit_bad_input;
+    if (plugins.empty()) {
+        std::fprintf(stderr, "mediagw: no plugins found (set MEDIAGW_PLUGIN_PATH)\n");
+        return exit_runtime;
+    }
+    std::fputs(plugins_markdown(plugins).c_str(), stdout);
+    return exit_ok;
+}
+
 std::optional<GraphSpec> load(const Options &opt, PluginRegistry &registry)
 {
     Diagnostics diags;
@@ -233,6 +270,8 @@ int main(int argc, char **argv)
             std::printf("mediagw %s (plugin ABI %u, %s)\n", MEDIAGW_VERSION, MGW_ABI_VERSION, gst);
             g_free(gst);
             return exit_ok;
+        } else if (a == "--markdown") {
+            opt.markdown = true;
         } else if (a == "-v" || a == "--verbose") {
             set_log_level(MGW_LOG_DEBUG);
         } else if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) {
@@ -268,8 +307,12 @@ int main(int argc, char **argv)
     auto need = [&](size_t n, const char *what) {
         return opt.args.size() == n ? 0 : usage_error(opt.command + " takes " + what);
     };
+    if (opt.command != "inspect" && opt.markdown)
+        return usage_error("--markdown goes with inspect");
     if (opt.command == "plugins")
         return need(0, "no arguments") ?: cmd_plugins();
+    if (opt.command == "inspect" && opt.markdown)
+        return cmd_inspect_markdown(opt.args);
     if (opt.command == "inspect")
         return need(1, "one PLUGIN name") ?: cmd_inspect(opt.args[0]);
     if (opt.command == "validate")

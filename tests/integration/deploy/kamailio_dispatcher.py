@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""conf/kamailio-dispatcher.cfg in front of two sip-echo gateways (one
+"""conf/kamailio/fixed-pool.cfg in front of two sip-echo gateways (one
 process and port each, as deployed): calls through Kamailio reach the
 gateways, and a gateway that is busy (486, one call at a time) makes
 Kamailio fail over to the next one.
@@ -24,7 +24,7 @@ import mgwtest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# (anchor in conf/kamailio-dispatcher.cfg, line inserted after it); tmx
+# (anchor in conf/kamailio/fixed-pool.cfg, line inserted after it); tmx
 # gives $T_reply_code and $T_rpl (the failed branch's reply).
 XLOGS = [
     ('loadmodule "tm.so"\n', 'loadmodule "tmx.so"\n'),
@@ -66,8 +66,8 @@ def main():
         with open(os.path.join(wd, "dispatcher.list"), "w") as f:
             f.write(f"1 sip:127.0.0.1:{port1}\n1 sip:127.0.0.1:{port2}\n")
         kport = mgwtest.free_port()
-        with open(os.path.join(mgwtest.SOURCE_ROOT, "conf", "kamailio-dispatcher.cfg")) as f:
-            cfg = f.read().replace("/etc/mediagw/dispatcher.list", os.path.join(wd, "dispatcher.list"))
+        with open(os.path.join(mgwtest.SOURCE_ROOT, "conf", "kamailio", "fixed-pool.cfg")) as f:
+            cfg = f.read().replace("/etc/mediagw/kamailio/fixed-pool.list", os.path.join(wd, "dispatcher.list"))
             cfg = cfg.replace("listen=udp:127.0.0.1:5060", f"listen=udp:127.0.0.1:{kport}")
         for anchor, line in XLOGS:
             check(cfg.count(anchor) == 1, f"the cfg has one {anchor.strip()!r} to log after")
