@@ -17,8 +17,8 @@
 
 namespace mediagw::serve {
 
-// Per gateway (one call) unless a template says otherwise. From README,
-// Benchmarks: the heaviest measured bridge, PCMU <-> Opus in serve mode,
+// Per gateway (one call) unless a template says otherwise. From
+// docs/benchmarks.md: the heaviest measured bridge, PCMU <-> Opus in serve mode,
 // took 4.10 % of a core per call (SIP <-> WebRTC table, median) and the
 // largest gateway RSS was 37.4 MB (SIP -> Janus, A+V PCMU). A browser-capture
 // template needs far more: give it its own figures.
