@@ -10,12 +10,17 @@
 #include "pipeline_desc.hpp"
 #include "plugin_markdown.hpp"
 #include "registry.hpp"
+#ifdef MEDIAGW_WITH_SERVE
 #include "serve.hpp"
+#endif
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <memory>
 
+#include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -249,6 +254,22 @@ int cmd_run(const Options &opt)
 
 } // namespace
 
+#ifndef MEDIAGW_WITH_SERVE
+// `mediagw serve` is the program mediagw-serve beside this one: the
+// supervisor's libraries (Sofia-SIP, libsoup, libsystemd) stay out of every
+// gateway process (serve.cpp says why that matters).
+int exec_serve(char **argv)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    std::string self = n > 0 ? std::string(buf, size_t(n)) : "";
+    std::string serve = self.substr(0, self.rfind('/') + 1) + "mediagw-serve";
+    execv(serve.c_str(), argv);
+    std::fprintf(stderr, "mediagw: cannot run %s: %s\n", serve.c_str(), std::strerror(errno));
+    return 1;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     Options opt;
@@ -319,8 +340,15 @@ int main(int argc, char **argv)
         return need(1, "one pipeline FILE") ?: cmd_validate(opt);
     if (opt.command == "run")
         return need(1, "one pipeline FILE") ?: cmd_run(opt);
-    if (opt.command == "serve")
-        return need(1, "one serve FILE") ?: serve::run(opt.args[0]);
+    if (opt.command == "serve") {
+        if (int bad = need(1, "one serve FILE"))
+            return bad;
+#ifdef MEDIAGW_WITH_SERVE
+        return serve::run(opt.args[0]);
+#else
+        return exec_serve(argv);
+#endif
+    }
     return usage_error("unknown command '" + opt.command + "'" +
                        did_you_mean(opt.command, {"run", "validate", "plugins", "inspect", "serve"}));
 }

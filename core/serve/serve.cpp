@@ -18,11 +18,20 @@ namespace mediagw::serve {
 
 namespace {
 
-std::string self_exe()
+// The gateways run the plain `mediagw` beside this program: it links none
+// of serve's libraries (Sofia-SIP in the global symbol scope would take
+// libnice's stun_message_length from every plugin, libsoup's thread keys
+// would outlive the plugins), so a gateway maps only what its pipeline names.
+std::string gateway_exe()
 {
     char buf[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    return n > 0 ? std::string(buf, size_t(n)) : "mediagw";
+    if (n <= 0)
+        return "mediagw";
+    gchar *dir = g_path_get_dirname(std::string(buf, size_t(n)).c_str());
+    std::string exe = std::string(dir) + "/mediagw";
+    g_free(dir);
+    return exe;
 }
 
 struct Runtime {
@@ -53,7 +62,7 @@ int run(const std::string &file)
     Runtime rt;
     rt.loop = g_main_loop_new(nullptr, FALSE);
     CallRecords records(config->records, config->records_url);
-    auto supervisor = std::make_unique<Supervisor>(*config, self_exe(), records);
+    auto supervisor = std::make_unique<Supervisor>(*config, gateway_exe(), records);
     rt.supervisor = supervisor.get();
     auto front = std::make_unique<SipFront>(*supervisor, config->retry_after);
     std::unique_ptr<HttpApi> api;

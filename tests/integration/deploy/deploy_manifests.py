@@ -131,7 +131,7 @@ def check_runtime_libraries(instructions):
     runtime stage gets (installed, a dependency of one, or in the base image)."""
     check = mgwtest.check
     build = mgwtest.BUILD_ROOT
-    binaries = [os.path.join(build, "core", "cli", "mediagw")] if build else []
+    binaries = [os.path.join(build, "core", "cli", exe) for exe in ("mediagw", "mediagw-serve")] if build else []
     plugins_dir = os.path.join(build, "plugins") if build else ""
     for dirpath, _, files in os.walk(plugins_dir):
         binaries += [os.path.join(dirpath, f) for f in files if f.startswith("mgw-") and f.endswith(".so")]

@@ -45,7 +45,8 @@ def expect_room_failures(procs, cases, clients, bound_s=20):
     check(took < bound_s, f"every failure within a bounded wait ({took:.1f} s)")
     for (name, _), p in zip(cases, clients):
         check(p.poll() is None, f"{name}: the gateway is still running")
-        check(procs.stop(p) == 0, f"{name}: the gateway stops cleanly")
+        rc = procs.stop(p)
+        check(rc == 0, f"{name}: the gateway stops cleanly (exit {rc})")
 
 
 def main():
