@@ -555,6 +555,8 @@ void Gateway::deliver(size_t source, GstStructure *event)
     const std::string &from = spec_.nodes[source].name;
     if (name == "values")
         keep_values(source, event);
+    else if (name == "dtmf" && log_level() < MGW_LOG_DEBUG) // digits may be a PIN: shown with -v only
+        log(MGW_LOG_INFO, "event", from + "/dtmf (the digit is logged at debug level)");
     else
         log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
     if (on_event)

@@ -670,7 +670,7 @@ private:
             if (!allow_digit())
                 break; // answered 200 all the same: the digit arrived, it is just not passed on
             const char digit[2] = {c.digit, 0};
-            log(MGW_LOG_INFO, "DTMF %s (SIP INFO %s)", digit, type.c_str());
+            log(MGW_LOG_DEBUG, "DTMF %s (SIP INFO %s)", digit, type.c_str()); // a digit may be part of a PIN
             GstStructure *ev = gst_structure_new("dtmf", "digit", G_TYPE_STRING, digit, "source", G_TYPE_STRING,
                                                  "info", nullptr);
             if (c.duration_ms > 0)
