@@ -34,7 +34,7 @@ def main():
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs, siptest.on_failure(wd):
         tone = os.path.join(wd, "tone-1000hz-8k.wav")
         mgwtest.make_tone_wav(tone, 1000, 30, rate=8000, volume=0.5)
-        gw, gw_port = siptest.start_gateway(procs)
+        gw, gw_port = siptest.start_gateway(procs, extra=("-v",))  # digits are logged at debug level
         bs = Baresip(procs, wd, tone_wav=tone, codecs="PCMU")
         bs.start()
         uri = f"sip:echo@127.0.0.1:{gw_port}"

@@ -19,6 +19,7 @@ Asserted:
 - 1,000 packets of random SSRCs from B and 1,000 from A itself: A's echo
   goes on, and the gateway's threads and memory stay flat (printed).
 """
+import os
 import random
 import struct
 import sys
@@ -129,7 +130,12 @@ def learn(procs):
         mgwtest.log(f"2,000 random-SSRC packets: threads {threads0} -> {threads1}, RSS {rss0} -> {rss1} kB")
         mgwtest.check(has(got[a], A2_BYTE) >= 40, f"A's echo is unchanged after the floods ({has(got[a], A2_BYTE)})")
         mgwtest.check(threads1 <= threads0 + 2, "threads stay flat")
-        mgwtest.check(rss1 <= rss0 + 8192, "memory stays flat (< 8 MB)")
+        if "ASAN_OPTIONS" in os.environ:
+            # ASan keeps freed memory in its quarantine (256 MB): RSS says
+            # nothing of the allocator here; the main suite asserts it.
+            mgwtest.log(f"memory not asserted under ASan (RSS +{rss1 - rss0} kB)")
+        else:
+            mgwtest.check(rss1 <= rss0 + 8192, "memory stays flat (< 8 MB)")
         alive(procs, gw, "the floods")
     finally:
         for s in socks:
