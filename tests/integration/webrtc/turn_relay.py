@@ -57,7 +57,7 @@ def run_pair(base, seconds=5):
     return json.loads(lines[-1])
 
 
-def tcp_relay_sessions(procs, coturn, packets=100, timeout=10):
+def tcp_relay_sessions(procs, coturn, packets=100, timeout=20):
     """coturn's sessions of clients connected over TCP that allocated a relay:
     {session id: (packets received from peers, packets sent to peers)}, once
     one session received and one sent `packets` (or at the timeout).
