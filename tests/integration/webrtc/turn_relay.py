@@ -61,15 +61,21 @@ def tcp_relay_sessions(procs, coturn, packets=100, timeout=20):
     """coturn's sessions of clients connected over TCP that allocated a relay:
     {session id: (packets received from peers, packets sent to peers)}, once
     one session received and one sent `packets` (or at the timeout).
-    "TCP socket closed remotely" / "reason: TCP connection closed" name the
-    client's transport, "peer usage: ... rp=N, ... sp=M" the packets relayed
+    "tcp or tls connected to: ADDR" and a session's "closed ... remote ADDR"
+    name the client's transport, "peer usage: ... rp=N, ... sp=M" the packets relayed
     (coturn logs both when the session closes, one session after the other:
     under load the WHEP session's line comes well before the WHIP one's)."""
     deadline = time.time() + timeout
     while True:
         log = procs.output(coturn)
         allocated = set(re.findall(r"session (\d+): realm <[^>]*> user <[^>]+>: incoming packet ALLOCATE processed, success", log))
-        tcp = set(re.findall(r"session (\d+): (?:TCP socket closed remotely|closed .*reason: TCP connection closed)", log))
+        # A session is a TCP client's when its connection was logged as TCP:
+        # it may close for another reason ("allocation timeout" once the
+        # client deallocated), so match the remote address, not the reason.
+        tcp_remotes = set(re.findall(r"tcp or tls connected to: (\S+)", log))
+        closed = dict(re.findall(r"session (\d+): closed \(2nd stage\).*?, remote (\S+),", log))
+        tcp = set(re.findall(r"session (\d+): TCP socket closed remotely", log)) | \
+            {sid for sid, remote in closed.items() if remote in tcp_remotes}
         peer = {sid: (int(rp), int(sp)) for sid, rp, sp in
                 re.findall(r"session (\d+): peer usage: realm=<[^>]*>, username=<[^>]*>, rp=(\d+), rb=\d+, sp=(\d+)", log)}
         found = {sid: peer[sid] for sid in allocated & tcp if sid in peer}
