@@ -74,20 +74,6 @@ int usage_error(const std::string &message)
 
 const char *kind_name(mgw_media_kind k) { return k == MGW_MEDIA_AUDIO ? "audio" : "video"; }
 
-const char *type_name(mgw_prop_type t)
-{
-    switch (t) {
-    case MGW_PROP_STRING: return "string";
-    case MGW_PROP_INT: return "integer";
-    case MGW_PROP_DOUBLE: return "number";
-    case MGW_PROP_BOOL: return "boolean";
-    case MGW_PROP_ENUM: return "enum";
-    case MGW_PROP_NODE: return "node";
-    case MGW_PROP_STRING_LIST: return "string list";
-    }
-    return "?";
-}
-
 void print_warnings(const PluginRegistry &registry)
 {
     for (auto &w : registry.warnings())
@@ -131,7 +117,7 @@ int cmd_inspect(const std::string &name)
         std::printf("  (none)\n");
     for (size_t i = 0; i < info->n_properties; ++i) {
         const auto &ps = info->properties[i];
-        std::string type = type_name(ps.type);
+        std::string type = property_type_word(ps.type);
         if (ps.type == MGW_PROP_ENUM)
             type += " (" + std::string(ps.choices) + ")";
         if (ps.type == MGW_PROP_NODE)

@@ -65,23 +65,9 @@ std::string anchor(const std::string &name)
     return out;
 }
 
-const char *type_word(mgw_prop_type t)
-{
-    switch (t) {
-    case MGW_PROP_STRING: return "string";
-    case MGW_PROP_INT: return "integer";
-    case MGW_PROP_DOUBLE: return "number";
-    case MGW_PROP_BOOL: return "boolean";
-    case MGW_PROP_ENUM: return "enum";
-    case MGW_PROP_NODE: return "node";
-    case MGW_PROP_STRING_LIST: return "string list";
-    }
-    return "?";
-}
-
 std::string property_type(const mgw_property_spec &p)
 {
-    std::string t = type_word(p.type);
+    std::string t = property_type_word(p.type);
     if (p.type == MGW_PROP_ENUM && p.choices) {
         std::string choices;
         for (auto &c : split_list(p.choices, '|'))
@@ -188,6 +174,20 @@ std::string plugins_markdown(const std::vector<const Plugin *> &plugins)
     while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
         out.pop_back();
     return out;
+}
+
+const char *property_type_word(mgw_prop_type t)
+{
+    switch (t) {
+    case MGW_PROP_STRING: return "string";
+    case MGW_PROP_INT: return "integer";
+    case MGW_PROP_DOUBLE: return "number";
+    case MGW_PROP_BOOL: return "boolean";
+    case MGW_PROP_ENUM: return "enum";
+    case MGW_PROP_NODE: return "node";
+    case MGW_PROP_STRING_LIST: return "string list";
+    }
+    return "?";
 }
 
 } // namespace mediagw

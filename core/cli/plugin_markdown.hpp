@@ -14,4 +14,7 @@ namespace mediagw {
 // paths, dates or anything else that depends on where or when it runs.
 std::string plugins_markdown(const std::vector<const Plugin *> &plugins);
 
+// A property type as both `inspect` forms name it ("string list").
+const char *property_type_word(mgw_prop_type t);
+
 } // namespace mediagw
