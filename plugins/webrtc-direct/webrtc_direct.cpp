@@ -111,14 +111,18 @@ public:
             node_failure());
     }
 
-    ~WebrtcDirect() override { close_all("node destroyed"); }
+    ~WebrtcDirect() override
+    {
+        stop_stats();
+        close_all("node destroyed");
+    }
 
     bool start(std::string &error) override
     {
         if (str("signalling") == "janus")
-            return start_janus(error);
+            return start_janus(error) && start_stats();
         if (client_)
-            return start_client(error);
+            return start_client(error) && start_stats();
         http_ = std::make_unique<HttpEndpoints>(HttpEndpoints::Handlers{
             [this](auto &ep, auto &offer, auto &who, auto reply) { create(ep, offer, who, std::move(reply)); },
             [this](auto &ep, auto &id, auto &frag) { return patch(ep, id, frag); },
@@ -132,7 +136,7 @@ public:
         log(MGW_LOG_INFO, "serving the call on %s (WHIP %swhip, WHEP %swhep)", http_->url().c_str(),
             http_->url().c_str(), http_->url().c_str());
         emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, http_->url().c_str(), nullptr));
-        return true;
+        return start_stats();
     }
 
     // Called from the host's C entry points: nothing may escape.
@@ -163,6 +167,7 @@ public:
     void finish_stop()
     {
         const bool gateway_stops = gateway_stopping();
+        stop_stats();
         if (client_ && !sessions_.empty()) {
             close_all(gateway_stops ? "the gateway is stopping" : "the call ended");
             emit(gst_structure_new("room.left", "reason", G_TYPE_STRING, "stopping", nullptr));
@@ -538,6 +543,10 @@ private:
             return;
         auto s = it->second;
         sessions_.erase(it);
+        if (auto st = live_stats_.find(id); st != live_stats_.end()) {
+            ended_stats_.add(st->second);
+            live_stats_.erase(st);
+        }
         media_->detach(*s, [&s] { s->close(); });
         log(MGW_LOG_INFO, "session %s (participant %s) ended: %s", id.c_str(), s->participant().c_str(),
             reason.c_str());
@@ -551,6 +560,55 @@ private:
             if (joined_.empty() && !closing_)
                 emit(gst_structure_new("room.empty", "reason", G_TYPE_STRING, "the last participant left", nullptr));
         }
+    }
+
+    // RTP statistics of the WebRTC leg ("rtp.stats", as sip-sofia's for the
+    // SIP leg) every few seconds while the node runs: the figures of the
+    // sessions that ended plus the last reply of each live one. The replies
+    // come on the main loop; a tick emits what the previous one collected,
+    // so a session's final figures are at most kStatsSeconds old (a closed
+    // webrtcbin answers no more).
+    bool start_stats()
+    {
+        ended_stats_ = {};
+        live_stats_.clear();
+        if (!stats_timer_)
+            stats_timer_ = g_timeout_add_seconds(kStatsSeconds, [](gpointer data) -> gboolean {
+                auto *self = static_cast<WebrtcDirect *>(data);
+                guarded(self->node_failure(), "stats timer", [self] { self->stats_tick(); });
+                return G_SOURCE_CONTINUE;
+            }, this);
+        return true;
+    }
+
+    void stats_tick()
+    {
+        emit_stats();
+        for (auto &[id, s] : sessions_)
+            if (s->is_connected())
+                s->request_stats([this](Session &s, const LegStats &st) {
+                    if (sessions_.count(s.id())) // not ended meanwhile (its figures are in ended_stats_)
+                        live_stats_[s.id()] = st;
+                });
+    }
+
+    void emit_stats()
+    {
+        LegStats total = ended_stats_;
+        for (const auto &[id, st] : live_stats_)
+            total.add(st);
+        if (total.any)
+            emit(rtp_stats_event(total));
+    }
+
+    // The call's last figures (up to kStatsSeconds old), then no more.
+    void stop_stats()
+    {
+        if (!stats_timer_)
+            return;
+        g_source_remove(stats_timer_);
+        stats_timer_ = 0;
+        emit_stats();
     }
 
     void close_all(const std::string &reason)
@@ -609,6 +667,10 @@ private:
     std::map<std::string, Pending> pending_;
     std::set<std::string> joined_;
     std::string caller_;
+    static constexpr guint kStatsSeconds = 2; // a get-stats costs webrtcbin's thread ~0.1 ms
+    guint stats_timer_ = 0;
+    LegStats ended_stats_;                        // sessions that ended during this call
+    std::map<std::string, LegStats> live_stats_;  // by session id: its last get-stats reply
     unsigned next_id_ = 0;
     bool started_ = false, closing_ = false, client_ = false;
 };
@@ -616,5 +678,5 @@ private:
 } // namespace
 
 MEDIAGW_PLUGIN(WebrtcDirect, "webrtc-direct", "0.2.0", "Joins the SIP caller to browsers over WebRTC (serve mode)",
-               nullptr, "participant.joined,participant.left,room.joined,room.left,room.failed,room.empty,speaker.changed",
+               nullptr, "participant.joined,participant.left,room.joined,room.left,room.failed,room.empty,speaker.changed,rtp.stats",
                properties, ports);

@@ -452,6 +452,16 @@ void Session::add_remote_candidate(guint mline, const std::string &candidate)
     g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
 }
 
+void Session::request_stats(std::function<void(Session &, const LegStats &)> then)
+{
+    if (closed_)
+        return;
+    g_signal_emit_by_name(webrtc_, "get-stats", nullptr,
+                          promise([then = std::move(then)](Session &s, const GstStructure *reply) {
+                              then(s, leg_stats_from_webrtc(reply));
+                          }));
+}
+
 void Session::request_keyframe()
 {
     GstIterator *it = gst_element_iterate_src_pads(webrtc_);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/guard.hpp"
+#include "media/leg_stats.hpp"
 #include "media/offer.hpp"
 
 #include <gst/gst.h>
@@ -79,6 +80,9 @@ public:
     // Ask the browser for a video keyframe (publishers) - an upstream
     // force-key-unit event on the pad it sends on, turned into RTCP PLI.
     void request_keyframe();
+    // webrtcbin's RTP statistics of this session, delivered on the main loop
+    // (not at all if the session is gone by then).
+    void request_stats(std::function<void(Session &, const LegStats &)> then);
 
     // Takes the webrtcbin out of the bin (main loop).
     void close();

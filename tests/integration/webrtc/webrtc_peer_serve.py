@@ -10,10 +10,13 @@ browsers send ends in a counter and (audio) a WAV. Asserted:
     node's audio output, decoded by the gateway, is the publisher's 440 Hz
     tone (at least 3 s of it);
   - DELETE of both ends the sessions (participant.left) and the gateway
-    stops cleanly.
+    stops cleanly;
+  - the node's rtp.stats (webrtcbin's get-stats, for mediagw serve's
+    metrics and call records) count the Opus packets each way.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -51,6 +54,10 @@ def main():
         check(procs.wait_for_output(gw, r"participant\.left.*participants=\(int\)0", 10),
               "DELETE ends both sessions: participant.left")
         check(procs.stop(gw) == 0, "the gateway stops cleanly")
+        stats = re.findall(r"web/rtp\.stats, audio_packets_sent=\(guint64\)(\d+), audio_packets_received=\(guint64\)(\d+)",
+                           procs.output(gw))
+        check(stats and int(stats[-1][0]) > 50 and int(stats[-1][1]) > 50,
+              f"rtp.stats count the WebRTC leg's audio packets (sent, received: {stats[-1] if stats else None})")
         with open(report) as f:
             counts = json.load(f)
         check("web.audio->count.audio: passthrough of audio/x-opus" in procs.output(gw),
