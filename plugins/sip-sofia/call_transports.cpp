@@ -5,6 +5,7 @@
 #include "nat/ice_transport.hpp"
 #include "nat/turn_settings.hpp"
 #include "nat/turn_transport.hpp"
+#include "media/udp_transport.hpp"
 
 #include <mediagw/plugin.h>
 
@@ -25,6 +26,7 @@ bool CallTransports::open(const std::string &bind_address, bool video, std::stri
         return false;
     }
     RtpMedia::TransportFactory relay;
+    const mgwnet::PortRange ports = host_.rtp_ports;
     if (auto server = turn_server(error)) {
         server->refetch = [this] {
             std::string ignored;
@@ -36,7 +38,11 @@ bool CallTransports::open(const std::string &bind_address, bool video, std::stri
     } else if (!error.empty()) {
         return false;
     }
-    if (!media_.open(bind_address, error, video || !relay, relay)) // local sockets are cheap: always video
+    // Local sockets (the relay's are outbound to the TURN server: any port).
+    RtpMedia::TransportFactory local = [ports](const char *) -> std::unique_ptr<MediaTransport> {
+        return std::make_unique<UdpTransport>(ports);
+    };
+    if (!media_.open(bind_address, error, video || !relay, relay ? relay : local)) // local sockets are cheap: always video
         return false;
     ready_ = !relay;
     return true;
@@ -102,6 +108,7 @@ bool CallTransports::start_ice(const std::string &offer, std::string &error)
     }
     // We control when we offer, and against an ICE-lite peer (RFC 8445 section 6.1.1).
     const bool controlling = offer.empty() || peer.audio.lite || peer.video.lite;
+    servers.ports = host_.rtp_ports;
     ice_ = std::make_shared<IceSession>(servers, controlling, turn_log());
     return true;
 }

@@ -24,6 +24,7 @@ public:
     struct Host {
         std::string ice_node;  // the `ice` property: a turn node's name, "" = none
         bool media_nat_ice = false; // media_nat = "ice"
+        mgwnet::PortRange rtp_ports;  // rtp_ports: where RTP sockets and ICE host candidates bind
         // Node::query_node: a new GstStructure the caller frees, nullptr when none.
         std::function<GstStructure *(const std::string &node, const char *what)> query_node;
         std::function<void(int level, const std::string &message)> log; // mgw_log_level values

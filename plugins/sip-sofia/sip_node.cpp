@@ -49,6 +49,10 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::choice("srtp", "off|optional|required", "optional",
                           "SRTP with SDES keys (RFC 4568): off refuses RTP/SAVP offers, optional takes RTP/SAVP "
                           "(AES_CM_128_HMAC_SHA1_80/_32) or RTP/AVP, required refuses RTP/AVP (488)"),
+    mediagw::prop::string("rtp_ports", "",
+                          "UDP ports for the call's RTP and RTCP (and ICE candidates), as MIN-MAX, e.g. "
+                          "\"20000-29999\", for a firewall that opens only that range (empty: the kernel's "
+                          "ephemeral ports)"),
     mediagw::prop::integer("rtp_timeout", "30", "seconds without incoming RTP before the call ends; 0 = never"),
     mediagw::prop::integer("jitter_ms", "100", "jitter buffer of the incoming RTP, in ms (latency against smoothness)"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
@@ -180,6 +184,9 @@ public:
         sipsofia::CallTransports::Host transport_host;
         transport_host.ice_node = str("ice");
         transport_host.media_nat_ice = str("media_nat") == "ice";
+        std::string ports_error;
+        if (!mgwnet::parse_port_range(str("rtp_ports"), transport_host.rtp_ports, ports_error))
+            throw mediagw::Error("rtp_ports: " + ports_error);
         transport_host.query_node = [this](const std::string &node, const char *what) {
             return query_node(node, what);
         };

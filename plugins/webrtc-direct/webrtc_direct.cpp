@@ -12,6 +12,7 @@
 #include "serve/status_json.hpp"
 #include "whip_whep/http_client.hpp"
 #include "whip_whep/live_ice_servers.hpp"
+#include "net/port_range.hpp"
 
 #include <mediagw/node.hpp>
 
@@ -34,6 +35,9 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::list("ice_addresses", "",
                         "local addresses for ICE host candidates; default: the listen address when it is a "
                         "specific one (on loopback: loopback plus this machine's interfaces), else every interface"),
+    mediagw::prop::string("rtp_ports", "",
+                          "UDP ports for ICE candidates (the WebRTC leg's media), as MIN-MAX, e.g. \"20000-29999\", "
+                          "for a firewall that opens only that range (empty: the kernel's ephemeral ports)"),
     mediagw::prop::integer("jitter_ms", "40", "jitter buffer of the WebRTC leg, in ms"),
     mediagw::prop::integer("max_participants", "16",
                            "serve mode: sessions beyond this get 503; janus: feeds received at most"),
@@ -99,6 +103,12 @@ public:
         if (ice_.addresses.empty())
             ice_.addresses = default_ice_addresses(str("listen").substr(0, str("listen").rfind(':')));
         ice_.latency_ms = (guint)integer("jitter_ms");
+        mgwnet::PortRange ports;
+        std::string ports_error;
+        if (!mgwnet::parse_port_range(str("rtp_ports"), ports, ports_error))
+            throw mediagw::Error("rtp_ports: " + ports_error);
+        ice_.min_port = (guint)ports.min;
+        ice_.max_port = (guint)ports.max;
         GstPad *ain = add_input("audio"), *vin = add_input("video");
         GstPad *aout = add_output("audio"), *vout = add_output("video");
         media_ = std::make_unique<RoomMedia>(

@@ -47,7 +47,12 @@ void close_socket(GSocket *&s)
 bool UdpTransport::open(const std::string &address, std::string &error)
 {
     close();
-    // RTP wants an even port and RTCP the next one (RFC 3550 section 11).
+    return ports_.any() ? open_any(address, error) : open_in_range(address, error);
+}
+
+// RTP wants an even port and RTCP the next one (RFC 3550 section 11).
+bool UdpTransport::open_any(const std::string &address, std::string &error)
+{
     for (int attempt = 0; attempt < 50; ++attempt) {
         GError *err = nullptr;
         GSocket *rtp = bind_udp(address, 0, &err);
@@ -72,6 +77,46 @@ bool UdpTransport::open(const std::string &address, std::string &error)
         return true;
     }
     error = "no free even/odd UDP port pair on " + address;
+    return false;
+}
+
+// Every even port of the range once, from a random one: gateways sharing the
+// range (one process per call) do not all race for its first pairs.
+bool UdpTransport::open_in_range(const std::string &address, std::string &error)
+{
+    const int first = ports_.min + (ports_.min & 1), pairs = (ports_.max - first + 1) / 2;
+    if (pairs < 1) {
+        error = "rtp_ports " + std::to_string(ports_.min) + "-" + std::to_string(ports_.max) +
+                " holds no even/odd port pair";
+        return false;
+    }
+    const int start = g_random_int_range(0, pairs);
+    for (int i = 0; i < pairs; ++i) {
+        const int port = first + 2 * ((start + i) % pairs);
+        GError *err = nullptr;
+        GSocket *rtp = bind_udp(address, port, &err);
+        if (!rtp) {
+            const bool taken = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+            if (!taken)
+                error = std::string("cannot bind an RTP socket on ") + address + ":" + std::to_string(port) + ": " +
+                        err->message;
+            g_error_free(err);
+            if (!taken)
+                return false;
+            continue;
+        }
+        GSocket *rtcp = bind_udp(address, port + 1, nullptr);
+        if (!rtcp) {
+            close_socket(rtp);
+            continue;
+        }
+        rtp_socket_ = rtp;
+        rtcp_socket_ = rtcp;
+        port_ = port;
+        return true;
+    }
+    error = "no free even/odd UDP port pair in rtp_ports " + std::to_string(ports_.min) + "-" +
+            std::to_string(ports_.max) + " on " + address;
     return false;
 }
 

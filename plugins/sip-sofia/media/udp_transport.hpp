@@ -4,6 +4,7 @@
 #pragma once
 
 #include "media/media_transport.hpp"
+#include "net/port_range.hpp"
 
 #include <gio/gio.h>
 
@@ -11,6 +12,7 @@ namespace sipsofia {
 
 class UdpTransport : public MediaTransport {
 public:
+    explicit UdpTransport(mgwnet::PortRange ports = {}) : ports_(ports) {}
     ~UdpTransport() override { close(); }
 
     bool open(const std::string &address, std::string &error) override;
@@ -21,6 +23,10 @@ public:
                        TransportElements &out, std::string &error) override;
 
 private:
+    bool open_any(const std::string &address, std::string &error);
+    bool open_in_range(const std::string &address, std::string &error);
+
+    mgwnet::PortRange ports_;
     GSocket *rtp_socket_ = nullptr;
     GSocket *rtcp_socket_ = nullptr;
     int port_ = 0;

@@ -154,6 +154,10 @@ guint IceSession::add_stream(const std::string &label, const std::string &addres
         error = "ICE: cannot add a stream for " + label;
         return 0;
     }
+    if (!servers_.ports.any())
+        for (guint c : {kRtp, kRtcp})
+            nice_agent_set_port_range(agent_, id, c, static_cast<guint>(servers_.ports.min),
+                                      static_cast<guint>(servers_.ports.max));
     streams_[id].label = label;
     Stream &s = streams_[id];
     // Armed first: gathering may end at once (no servers).

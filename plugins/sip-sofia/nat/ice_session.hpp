@@ -10,6 +10,7 @@
 
 #include "nat/ice_sdp.hpp"
 #include "nat/turn_client.hpp" // TurnServerConfig, TurnLog
+#include "net/port_range.hpp"
 
 #include <nice/agent.h>
 
@@ -26,6 +27,7 @@ struct IceServers {
     int stun_port = 3478;
     std::optional<TurnServerConfig> turn; // relayed candidates (UDP allocations)
     bool relay_only = false;              // the turn node's policy: only relayed candidates
+    mgwnet::PortRange ports;              // host candidates' ports (rtp_ports); any: the kernel's
 };
 
 class IceSession {

@@ -10,7 +10,9 @@ manifests without a container engine or a cluster (neither runs here).
 - ports: serve.toml's SIP and API ports are the Deployment's container
   ports (protocols too), the readiness probe asks /ready on the API port, the
   liveness probe and the PodMonitor use that port, the Service's target ports
-  exist, the RTP range (deploy/sysctl's ephemeral ports) is the one the
+  exist, the RTP range (RTP_PORTS in the Deployment's environment, which the
+  shipped pipeline's sip and web nodes read as rtp_ports; deploy/sysctl's
+  ephemeral ports, where the gateways' SIP ports come from) is the one the
   Deployment and the Containerfile name;
   with host networking the API must not listen on loopback only (the
   kubelet's probe comes to the node's address);
@@ -245,9 +247,16 @@ def main():
     check(low_high and 1024 < int(low_high.group(1)) < int(low_high.group(2)) <= 65535,
           "deploy/sysctl bounds the ephemeral ports, where the gateways' RTP ports come from")
     rtp = f"{low_high.group(1)}-{low_high.group(2)}"
-    check("rtp_ports" not in serve, "serve.toml sets no rtp_ports (serve has no such option yet)")
     check(dep["spec"]["template"]["metadata"]["annotations"].get("mediagw/rtp-ports") == rtp,
           f"the Deployment documents the same RTP range ({rtp})")
+    rtp_env = {e["name"]: e.get("value") for e in container.get("env", [])}.get("RTP_PORTS")
+    check(rtp_env == rtp, f"the gateways' rtp_ports come from RTP_PORTS = the same range ({rtp_env})")
+    for tname, tpl in templates.items():
+        with open(os.path.join(ROOT, "pipelines", os.path.basename(tpl["pipeline"]))) as f:
+            nodes = tomllib.loads(f.read())["node"]
+        media = [n for n in nodes.values() if n.get("plugin") in ("sip-sofia", "webrtc-direct")]
+        check(media and all(n.get("rtp_ports", "").startswith("${RTP_PORTS") for n in media),
+              f"template {tname}: its pipeline's sip and web nodes take rtp_ports from RTP_PORTS")
     anti = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
     check(anti["topologyKey"] == "kubernetes.io/hostname" and anti["labelSelector"]["matchLabels"].items() <=
           pod_labels.items(), "one serve pod per node (host ports)")

@@ -78,9 +78,6 @@ def main():
         for label, value in re.findall(r'\b([a-z_]+)="([^"]+)"', query):
             check(re.search(r'\b' + re.escape(value) + r'\b', text),
                   f"serve's metrics have the label value {label}=\"{value}\"")
-    if quoted("rtp_ports"):
-        mgwtest.log("note: serve now reads rtp_ports: set it in deploy/serve.toml (the range of "
-                    "deploy/sysctl/60-mediagw-rtp.conf) instead of narrowing the host's ephemeral ports")
     for path in ("/ready", "/metrics"):
         check(quoted(path), f"serve answers {path}")
     openapi = os.path.join(ROOT, "docs", "openapi.yaml")

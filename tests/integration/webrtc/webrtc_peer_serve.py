@@ -12,14 +12,18 @@ browsers send ends in a counter and (audio) a WAV. Asserted:
   - DELETE of both ends the sessions (participant.left) and the gateway
     stops cleanly;
   - the node's rtp.stats (webrtcbin's get-stats, for mediagw serve's
-    metrics and call records) count the Opus packets each way.
+    metrics and call records) count the Opus packets each way;
+  - with rtp_ports set, every UDP socket of the gateway (its ICE
+    candidates' sockets) is inside that range during the sessions.
 """
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 
+import hostile
 import mgwtest
 import tonecheck
 
@@ -32,14 +36,24 @@ def main():
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         port = mgwtest.free_port()
         report, wav = os.path.join(wd, "count.json"), os.path.join(wd, "whip.wav")
-        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "-v"],
+        lo = 20000 + 20 * (os.getpid() % 1000)  # 20 ports: 2 sessions x every local address
+        hi = lo + 19
+        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "-v", "--set", f"web.rtp_ports={lo}-{hi}"],
                          env={"HTTP_LISTEN": f"127.0.0.1:{port}", "COUNT_REPORT": report, "WAV": wav})
         if not procs.wait_for_output(gw, r"serving the call on", 15):
             mgwtest.fail("the gateway never served HTTP")
         base = f"http://127.0.0.1:{port}"
         # One client process doing both, as the benchmark runs it.
-        peer = subprocess.run([sys.executable, PEER, "pair", "--whip", base + "/whip", "--whep", base + "/whep",
-                               "--video", "--seconds", "6"], capture_output=True, text=True, timeout=40)
+        peer = subprocess.Popen([sys.executable, PEER, "pair", "--whip", base + "/whip", "--whep", base + "/whep",
+                                 "--video", "--seconds", "6"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        bound = set()
+        while peer.poll() is None: # the gateway's UDP sockets while the sessions run
+            bound |= set(hostile.udp_ports(gw.pid))
+            time.sleep(0.3)
+        out, err = peer.communicate(timeout=40)
+        peer = subprocess.CompletedProcess(peer.args, peer.returncode, out, err)
+        check(bound and all(lo <= p <= hi for p in bound),
+              f"with rtp_ports every UDP socket of the gateway is inside {lo}-{hi} ({sorted(bound)})")
         if "No module named 'gi'" in peer.stderr:
             mgwtest.skip("GStreamer python bindings missing (python3-gi)")
         lines = [l for l in peer.stdout.splitlines() if l.startswith('{"ran_s"')]
