@@ -302,7 +302,7 @@ private:
             if (!list("answer_on").empty()) { // answered by answer_now(), or refused by a hangup_on event
                 answer_waits_ = true;
                 waiting_offer_ = o;
-                return {0, "", "", ""};
+                return {0, "", "", "", true}; // 180 while the room is looked up
             }
         }
         return answer_offer(o);

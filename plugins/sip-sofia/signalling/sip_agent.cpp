@@ -395,6 +395,8 @@ void SipAgent::incoming_invite(nua_handle_t *nh, const sip_t *sip)
         pending_ = nh;
         pending_had_sdp_ = !offer.sdp.empty();
         pending_reinvite_ = reinvite;
+        if (a.ringing && !reinvite)
+            nua_respond(nh, SIP_180_RINGING, TAG_END());
         return;
     }
     send_answer(nh, !offer.sdp.empty(), reinvite, a);

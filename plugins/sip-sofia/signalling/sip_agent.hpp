@@ -37,6 +37,7 @@ public:
         std::string phrase;  // "" = the standard one
         std::string warning; // text for a Warning header (why an offer was refused)
         std::string sdp;
+        bool ringing = false; // status 0 (answered later): send 180 meanwhile (a wait the caller should hear of)
     };
     // A registration (REGISTER refreshed by nua before it expires).
     struct Account {

@@ -99,13 +99,14 @@ class Listener:
         return self.bs.received_wav()
 
 
-def ivr_caller_scenario(user, digits, end="bye", hold_s=8, headers=(), pcap=None, expect=200):
+def ivr_caller_scenario(user, digits, end="bye", hold_s=8, headers=(), pcap=None, expect=200, ringing=False):
     """A sipp UAC scenario: INVITE sip:USER (with `headers`), then each
     digit as a SIP INFO dtmf-relay, 300 ms apart (a "," pauses 1.5 s);
     `end` = "bye": stay `hold_s` s and hang up; "wait-bye": wait for the
     gateway's BYE and answer it; with `expect` != 200 the INVITE must be
     refused with that status (no digits then). `pcap`: RTP played from the
-    start (play_pcap_audio)."""
+    start (play_pcap_audio). `ringing`: a 180 must come before the final
+    answer (a gateway whose answer waits for its room)."""
     hdr = "".join(f"      {h}\n" for h in headers)
     common = ("      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
               "      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]\n"
@@ -134,7 +135,7 @@ def ivr_caller_scenario(user, digits, end="bye", hold_s=8, headers=(), pcap=None
     ]]>
   </send>
   <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
+  <recv response="180" optional="{'false' if ringing else 'true'}"/>
 """]
     if expect != 200:
         out.append(f"""  <recv response="{expect}"/>

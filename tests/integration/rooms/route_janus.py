@@ -134,14 +134,15 @@ def main():
         gw4, port4 = rc.start_gateway(procs, "gw-http", rc.ROUTE_PIPELINE,
                                       dict(env, JANUS_DISPLAY="route-http", ROOM_LOOKUP_URL=directory.url,
                                            ROOM_LOOKUP_TOKEN="dir-token"))
-        sipp = rc.start_sipp(procs, wd, "sipp-http", port4, rc.ivr_caller_scenario("sales", "", hold_s=4))
+        sipp = rc.start_sipp(procs, wd, "sipp-http", port4, rc.ivr_caller_scenario("sales", "", hold_s=4, ringing=True))
         check(admin.wait_publisher(6161, "route-http", timeout=20) is not None,
               "sip:sales@ publishes in room 6161, as the HTTP directory says")
         check(directory.asked == [("sales", "Bearer dir-token")], f"the directory was asked once, with the token "
                                                                    f"({len(directory.asked)} requests)")
         check("dir-token" not in procs.output(gw4), "the token is not in the gateway's log")
         rc_sipp = rc.wait_sipp(procs, sipp, 30)
-        check(rc_sipp == 0, f"sipp (HTTP directory): answered, ended by its BYE ({siptest.describe_sipp_rc(rc_sipp)})")
+        check(rc_sipp == 0, f"sipp (HTTP directory): 180 while the room is looked up, answered, ended by its BYE "
+                            f"({siptest.describe_sipp_rc(rc_sipp)})")
         directory.close()
 
         # --- no such room ---
