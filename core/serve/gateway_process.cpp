@@ -1,12 +1,12 @@
 #include "gateway_process.hpp"
 
+#include "child_setup.hpp"
 #include "log.hpp"
 
 #include <glib-unix.h>
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -61,16 +61,7 @@ void prepare(const ProcessSpec &spec, Prepared &p)
 
 [[noreturn]] void child_exec(Prepared &p, int control, pid_t parent)
 {
-    setpgid(0, 0); // stop/kill reach whatever the gateway starts in its group
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) // the supervisor died before the line above
-        _exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+    mgwsupport::child_enter_own_group(parent); // stop/kill reach whatever the gateway starts
     const int high = fcntl(control, F_DUPFD, 100);
     if (p.null_fd >= 0)
         dup2(p.null_fd, 0);
@@ -86,14 +77,7 @@ void prepare(const ProcessSpec &spec, Prepared &p)
 
 } // namespace
 
-std::string GatewayProcess::describe(int status)
-{
-    if (WIFEXITED(status))
-        return "exited with status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
-    return "ended (wait status " + std::to_string(status) + ")";
-}
+std::string GatewayProcess::describe(int status) { return mgwsupport::describe_wait_status(status); }
 
 GatewayProcess::GatewayProcess(const ProcessSpec &spec, Line line, Exited exited)
     : line_(std::move(line)), exited_(std::move(exited))

@@ -1,6 +1,7 @@
 #include "http_api.hpp"
 
 #include "log.hpp"
+#include "read_deadline.hpp"
 #include "metrics.hpp"
 #include "supervisor.hpp"
 
@@ -137,44 +138,15 @@ void refuse_body(SoupServerMessage *msg, BodyCount &c)
 
 // A request must be read whole within kReadSeconds: a client that sends
 // nothing, or a byte now and then, would otherwise hold its connection and
-// descriptor for ever (libsoup has no such timeout). As webrtc-direct's
-// serve/http_endpoints.cpp does.
+// descriptor for ever (libsoup has no such timeout).
 constexpr guint kReadSeconds = 10;
-
-struct ReadDeadline {
-    SoupServerMessage *msg;
-    guint timer = 0;
-};
-
-void stop_deadline(ReadDeadline *d)
-{
-    if (d->timer)
-        g_source_remove(d->timer);
-    d->timer = 0;
-}
 
 void request_started(SoupServer *, SoupServerMessage *msg, gpointer)
 {
-    auto *d = new ReadDeadline{msg};
-    d->timer = g_timeout_add_seconds(kReadSeconds,
-                                     [](gpointer p) {
-                                         auto *dl = static_cast<ReadDeadline *>(p);
-                                         dl->timer = 0;
-                                         if (GSocket *socket = soup_server_message_get_socket(dl->msg))
-                                             g_socket_shutdown(socket, TRUE, TRUE, nullptr);
-                                         return G_SOURCE_REMOVE;
-                                     },
-                                     d);
-    auto stop = +[](SoupServerMessage *, gpointer p) { stop_deadline(static_cast<ReadDeadline *>(p)); };
-    g_signal_connect(msg, "got-body", G_CALLBACK(stop), d);
-    g_signal_connect(msg, "finished", G_CALLBACK(stop), d);
-    g_object_weak_ref(
-        G_OBJECT(msg),
-        [](gpointer p, GObject *) {
-            stop_deadline(static_cast<ReadDeadline *>(p));
-            delete static_cast<ReadDeadline *>(p);
-        },
-        d);
+    mgwsupport::arm_read_deadline(msg, kReadSeconds, [](SoupServerMessage *m) {
+        if (GSocket *socket = soup_server_message_get_socket(m))
+            g_socket_shutdown(socket, TRUE, TRUE, nullptr);
+    });
 }
 
 template <typename F> void guarded(const char *what, F &&f)

@@ -1,8 +1,9 @@
 #include "child_process.hpp"
 
+#include "child_setup.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,18 +60,9 @@ void prepare(const Spawn &spawn, Prepared &p)
 
 [[noreturn]] void child_exec(Prepared &p, pid_t parent)
 {
-    // Own process group: terminate() reaches every process it starts.
-    setpgid(0, 0);
-    // Dies with the gateway's main thread (the one that forked: the main loop).
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) // the gateway died before the line above
-        _exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+    // Own process group (terminate() reaches every process it starts); dies
+    // with the gateway's main thread (the one that forked: the main loop).
+    mgwsupport::child_enter_own_group(parent);
     // Move the inherited descriptors out of the way first, so that a target
     // number that is also another one's source is not overwritten.
     int high[16];
@@ -94,14 +86,7 @@ void prepare(const Spawn &spawn, Prepared &p)
 
 } // namespace
 
-std::string ChildProcess::describe(int status)
-{
-    if (WIFEXITED(status))
-        return "exited with status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
-    return "ended (wait status " + std::to_string(status) + ")";
-}
+std::string ChildProcess::describe(int status) { return mgwsupport::describe_wait_status(status); }
 
 ChildProcess::ChildProcess(const std::string &label, const Spawn &spawn, Exited exited)
     : label_(label), exited_(std::move(exited))

@@ -1,5 +1,7 @@
 #include "room_directory/http_lookup.hpp"
 
+#include "json_nesting.hpp"
+
 #include <json-glib/json-glib.h>
 
 #include <algorithm>
@@ -11,29 +13,6 @@ namespace {
 constexpr int kMaxJsonDepth = 32;
 constexpr int kMaxRedirects = 3;
 constexpr gsize kReadBlock = 16 * 1024;
-
-// Deepest nesting of arrays and objects (strings skipped), or past `limit`.
-int nesting(const char *data, size_t size, int limit)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < size && deepest <= limit; ++i) {
-        const char c = data[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return deepest;
-}
 
 struct Origin {
     std::string scheme, host;
@@ -81,7 +60,7 @@ Result room_from_json(const char *data, size_t size)
 {
     if (!data || size == 0)
         return Result::error("the answer is empty");
-    if (nesting(data, size, kMaxJsonDepth) > kMaxJsonDepth)
+    if (mgwsupport::json_nesting(data, size, kMaxJsonDepth) > kMaxJsonDepth)
         return Result::error("the answer nests deeper than 32 levels");
     JsonParser *parser = json_parser_new();
     GError *error = nullptr;

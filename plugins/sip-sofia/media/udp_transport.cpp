@@ -66,18 +66,25 @@ bool UdpTransport::open_any(const std::string &address, std::string &error)
             close_socket(rtp);
             continue;
         }
-        GSocket *rtcp = bind_udp(address, port + 1, nullptr);
-        if (!rtcp) {
-            close_socket(rtp);
-            continue;
-        }
-        rtp_socket_ = rtp;
-        rtcp_socket_ = rtcp;
-        port_ = port;
-        return true;
+        if (take_pair(rtp, address, port))
+            return true;
     }
     error = "no free even/odd UDP port pair on " + address;
     return false;
+}
+
+// RTCP on the port after `rtp`'s: both kept, or `rtp` closed.
+bool UdpTransport::take_pair(GSocket *rtp, const std::string &address, int port)
+{
+    GSocket *rtcp = bind_udp(address, port + 1, nullptr);
+    if (!rtcp) {
+        close_socket(rtp);
+        return false;
+    }
+    rtp_socket_ = rtp;
+    rtcp_socket_ = rtcp;
+    port_ = port;
+    return true;
 }
 
 // Every even port of the range once, from a random one: gateways sharing the
@@ -105,15 +112,8 @@ bool UdpTransport::open_in_range(const std::string &address, std::string &error)
                 return false;
             continue;
         }
-        GSocket *rtcp = bind_udp(address, port + 1, nullptr);
-        if (!rtcp) {
-            close_socket(rtp);
-            continue;
-        }
-        rtp_socket_ = rtp;
-        rtcp_socket_ = rtcp;
-        port_ = port;
-        return true;
+        if (take_pair(rtp, address, port))
+            return true;
     }
     error = "no free even/odd UDP port pair in rtp_ports " + std::to_string(ports_.min) + "-" +
             std::to_string(ports_.max) + " on " + address;

@@ -25,6 +25,7 @@ public:
 private:
     bool open_any(const std::string &address, std::string &error);
     bool open_in_range(const std::string &address, std::string &error);
+    bool take_pair(GSocket *rtp, const std::string &address, int port);
 
     mgwnet::PortRange ports_;
     GSocket *rtp_socket_ = nullptr;

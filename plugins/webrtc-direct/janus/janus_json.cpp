@@ -1,5 +1,7 @@
 #include "janus/janus_json.hpp"
 
+#include "json_nesting.hpp"
+
 #include <algorithm>
 
 namespace webrtcdirect {
@@ -13,35 +15,11 @@ JsonNode *value_member(JsonObject *o, const char *name)
     return n && JSON_NODE_HOLDS_VALUE(n) ? n : nullptr;
 }
 
-// Deepest nesting of arrays and objects, strings skipped; past `limit` the
-// scan stops.
-int nesting(const char *data, gsize size, int limit)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false;
-    for (gsize i = 0; i < size && deepest <= limit; ++i) {
-        const char c = data[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return deepest;
-}
-
 } // namespace
 
 JsonNode *parse_json(JsonParser *parser, const char *data, gsize size)
 {
-    if (!data || nesting(data, size, kMaxJsonDepth) > kMaxJsonDepth)
+    if (!data || mgwsupport::json_nesting(data, size, kMaxJsonDepth) > kMaxJsonDepth)
         return nullptr;
     if (!json_parser_load_from_data(parser, data, (gssize)size, nullptr))
         return nullptr;

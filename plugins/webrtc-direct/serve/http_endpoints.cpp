@@ -1,5 +1,7 @@
 #include "serve/http_endpoints.hpp"
 
+#include "read_deadline.hpp"
+
 #include "common/guard.hpp"
 #include "serve/page.hpp"
 
@@ -168,19 +170,6 @@ void refuse_body(SoupServerMessage *msg, BodyCount &count)
     respond(msg, HttpEndpoints::too_large());
 }
 
-// A request's deadline: the timer, while it runs, and the message it cuts.
-struct ReadDeadline {
-    SoupServerMessage *msg;
-    guint timer = 0;
-};
-
-void stop_deadline(ReadDeadline *d)
-{
-    if (d->timer)
-        g_source_remove(d->timer);
-    d->timer = 0;
-}
-
 } // namespace
 
 // A connection's request (libsoup starts one as the connection opens, and
@@ -189,27 +178,8 @@ void stop_deadline(ReadDeadline *d)
 // its connection and file descriptor for ever (libsoup has no such timeout).
 void HttpEndpoints::request_started(SoupServer *, SoupServerMessage *msg, gpointer self)
 {
-    guarded(static_cast<HttpEndpoints *>(self)->handlers_.fail, "HTTP request start", [&] {
-        auto *d = new ReadDeadline{msg};
-        d->timer = g_timeout_add_seconds(kRequestReadSeconds,
-                                         [](gpointer p) {
-                                             auto *dl = static_cast<ReadDeadline *>(p);
-                                             dl->timer = 0;
-                                             cut_connection(dl->msg);
-                                             return G_SOURCE_REMOVE;
-                                         },
-                                         d);
-        auto stop = +[](SoupServerMessage *, gpointer p) { stop_deadline(static_cast<ReadDeadline *>(p)); };
-        g_signal_connect(msg, "got-body", G_CALLBACK(stop), d);
-        g_signal_connect(msg, "finished", G_CALLBACK(stop), d);
-        g_object_weak_ref(
-            G_OBJECT(msg),
-            [](gpointer p, GObject *) {
-                stop_deadline(static_cast<ReadDeadline *>(p));
-                delete static_cast<ReadDeadline *>(p);
-            },
-            d);
-    });
+    guarded(static_cast<HttpEndpoints *>(self)->handlers_.fail, "HTTP request start",
+            [&] { mgwsupport::arm_read_deadline(msg, kRequestReadSeconds, cut_connection); });
 }
 
 // Every request: refused from its headers when Content-Length is over the
