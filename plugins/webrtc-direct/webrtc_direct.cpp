@@ -226,7 +226,7 @@ private:
         const std::string who = participant.empty() ? "p" + std::to_string(next_id_ + 1) : participant.substr(0, 64);
         int status = 0;
         std::string error;
-        auto s = answering_session(endpoint == "whip", who, offer_sdp, status, error);
+        auto s = answering_session(role_of(endpoint), who, offer_sdp, status, error);
         if (!s) {
             if (status >= 500) // ours, not the browser's: the operator must hear of it
                 log(MGW_LOG_WARNING, "%s session for participant %s refused: %s", endpoint.c_str(), who.c_str(),
@@ -250,11 +250,25 @@ private:
         log(MGW_LOG_INFO, "%s session %s for participant %s: answering", endpoint.c_str(), id.c_str(), who.c_str());
     }
 
+    // The served endpoints: /whip (the browser publishes), /whep (it
+    // receives the caller), /session (both on one connection: the page).
+    static Session::Role role_of(const std::string &endpoint)
+    {
+        return endpoint == "whip" ? Session::Role::Publisher
+               : endpoint == "whep" ? Session::Role::Subscriber
+                                    : Session::Role::Peer;
+    }
+    static const char *endpoint_of(Session::Role role)
+    {
+        return role == Session::Role::Publisher ? "whip" : role == Session::Role::Subscriber ? "whep" : "session";
+    }
+
     // A session answering `offer_sdp`: the peer publishes to us (a WHIP
-    // browser, a Janus feed) or receives the caller (a WHEP browser). Its
-    // answer comes to callbacks().local_sdp. nullptr with an HTTP-like
-    // status and a reason when the offer or the ICE servers are unusable.
-    std::shared_ptr<Session> answering_session(bool peer_publishes, const std::string &who,
+    // browser, a Janus feed), receives the caller (a WHEP browser), or both
+    // (the page's one connection). Its answer comes to
+    // callbacks().local_sdp. nullptr with an HTTP-like status and a reason
+    // when the offer or the ICE servers are unusable.
+    std::shared_ptr<Session> answering_session(Session::Role role, const std::string &who,
                                                const std::string &offer_sdp, int &status, std::string &error)
     {
         std::vector<std::string> video_pref{"VP8", "H264"};
@@ -274,8 +288,7 @@ private:
         }
         std::shared_ptr<Session> s;
         try {
-            s = Session::create(bin(), peer_publishes ? Session::Role::Publisher : Session::Role::Subscriber,
-                                std::to_string(++next_id_), who, ice, callbacks());
+            s = Session::create(bin(), role, std::to_string(++next_id_), who, ice, callbacks());
         } catch (const IceConfigError &e) {
             status = 503; // as when the ice node gives no servers
             error = e.what();
@@ -287,12 +300,13 @@ private:
         }
         sessions_[s->id()] = s;
         s->set_offer(offer);
-        if (peer_publishes) {
+        std::set<std::string> sending; // mids we send on (a Peer's receive there too)
+        if (s->receives_from_us())
+            sending = media_->attach_subscriber(*s);
+        if (role != Session::Role::Subscriber)
             for (const auto &m : offer.media)
-                s->add_receiver(m);
-        } else {
-            media_->attach_subscriber(*s);
-        }
+                if (!sending.count(m.mid))
+                    s->add_receiver(m);
         s->answer(offer_sdp);
         return s;
     }
@@ -332,7 +346,7 @@ private:
         };
         host.start_receiving = [this](const std::string &who, const std::string &offer_sdp, std::string &error) {
             int status = 0;
-            return answering_session(true, who, offer_sdp, status, error);
+            return answering_session(Session::Role::Publisher, who, offer_sdp, status, error);
         };
         host.feed_gone = [this](Session &s, const std::string &reason) { end_session(s.id(), reason); };
         host.joined = [this] {
@@ -466,7 +480,7 @@ private:
             if (it == pending_.end())
                 return;
             g_source_remove(it->second.timer);
-            const std::string endpoint = s.role() == Session::Role::Publisher ? "whip" : "whep";
+            const std::string endpoint = endpoint_of(s.role());
             HttpResponse r{201, "", "application/sdp", sdp, {{"Location", "/" + endpoint + "/" + s.id()}}};
             auto reply = std::move(it->second.reply);
             pending_.erase(it);
@@ -485,7 +499,7 @@ private:
             if (!our_feed && joined_.insert(s.participant()).second)
                 emit(gst_structure_new("participant.joined", "participant", G_TYPE_STRING, s.participant().c_str(),
                                        "participants", G_TYPE_INT, (int)joined_.size(), nullptr));
-            if (s.role() == Session::Role::Subscriber) {
+            if (s.receives_from_us()) {
                 media_->feed_subscriber(s);
                 media_->request_input_keyframe(); // the new browser needs a picture now
             }
@@ -541,7 +555,7 @@ private:
     {
         auto it = sessions_.find(id);
         if (it == sessions_.end() ||
-            (it->second->role() == Session::Role::Publisher) != (endpoint == "whip"))
+            it->second->role() != role_of(endpoint))
             return nullptr;
         return it->second;
     }

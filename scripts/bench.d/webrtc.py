@@ -16,8 +16,10 @@ out-of-order packets; compare peers, not absolute values).
   rtpengine: ng offer from the SIP side with ICE=force, UDP/TLS/RTP/SAVPF; the client
     answers (`webrtcpeer.py answer`, one sendrecv PeerConnection per call).
   mediagw: `mediagw run PIPELINE --set sip.listen=... --set web.listen=127.0.0.1:PORT`;
-    sipp places the calls (SIP only, uac_media.xml), the client does WHIP + WHEP
-    (`webrtcpeer.py pair`: two PeerConnections per call).
+    sipp places the calls (SIP only, uac_media.xml), the client does what the
+    served page does: one sendrecv PeerConnection per call (`webrtcpeer.py
+    session`, POST /session); `--client pair` measures WHIP + WHEP instead
+    (two PeerConnections per call, as external WHIP/WHEP clients do).
 A client that hears nothing prints its SDPs and webrtcbin stats into its log (--keep
 keeps them); BENCH_CLIENT_GST_DEBUG sets GST_DEBUG for the clients only.
 """
@@ -392,10 +394,12 @@ def phase_mediagw(procs, args, wd, codec):
         if len(answers) < n:
             log(f"{tag}: only {len(answers)}/{n} calls answered in {setup_s:.0f} s")
         gen = start_rtpgen(procs, args, wd, tag, codec, [[gen_ports[i], answers.get(i, 0)] for i in range(n)])
-        clients = [start_client(procs, args, wd, tag, i, ["pair", "--whip", f"http://127.0.0.1:{g[2]}/whip",
-                                                          "--whep", f"http://127.0.0.1:{g[2]}/whep",
-                                                          "--retry", "10"])
-                   for i, g in enumerate(gws)]
+        def client_argv(http):
+            base = f"http://127.0.0.1:{http}"
+            if getattr(args, "client", "session") == "pair":
+                return ["pair", "--whip", base + "/whip", "--whep", base + "/whep", "--retry", "10"]
+            return ["session", base + "/session", "--retry", "10"]
+        clients = [start_client(procs, args, wd, tag, i, client_argv(g[2])) for i, g in enumerate(gws)]
         r = run_media(procs, args, gen, clients, [g[0].pid for g in gws])
     finally:
         procs.stop_all()                 # clients, sipp (no BYE needed: the gateways go too), gateways
@@ -407,7 +411,7 @@ def phase_mediagw(procs, args, wd, codec):
 def digest(r):
     n, m = r["calls"], r["media"]
     cl = [c for c in r["clients"] if c]
-    sub = [c.get("whep") or c.get("answer") or {} for c in cl]       # the client side that receives
+    sub = [c.get("whep") or c.get("session") or c.get("answer") or {} for c in cl]  # the client side that receives
     win = [s.get("window", {}) for s in sub]
     rx, gaps = sum(w.get("rx_packets", 0) for w in win), sum(w.get("rx_gaps", 0) for w in win)
     lat = []
@@ -466,7 +470,9 @@ def report(args, runs, notes):
     print(f"\nscripts/bench webrtc: {args.n} concurrent SIP<->WebRTC calls, {args.duration:g} s window "
           f"(after {args.warmup:g} s warm-up), {len(runs)} run(s), {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"mediagw: {args.n} gateways ({os.path.relpath(args.pipeline, ROOT)}), one process each, "
-          "a WHIP + a WHEP client per call;\nrtpengine: one userspace process, one sendrecv WebRTC client per call. "
+          + ("a WHIP + a WHEP client per call" if getattr(args, "client", "session") == "pair"
+             else "one sendrecv WebRTC client per call (/session)")
+          + ";\nrtpengine: one userspace process, one sendrecv WebRTC client per call. "
           f"Client jitter buffer {args.latency} ms.")
     for n in notes:
         print(f"note: {n}")
@@ -519,6 +525,8 @@ def main():
     ap.add_argument("--pipeline", default=os.path.join(ROOT, "pipelines", "sip-to-browser.toml"),
                     help="mediagw pipeline with nodes sip (sip-sofia) and web (webrtc-direct)")
     ap.add_argument("--latency", type=int, default=50, help="clients' jitter buffer, ms (default 50)")
+    ap.add_argument("--client", choices=("session", "pair"), default="session",
+                    help="mediagw's clients: one sendrecv connection (the page's way, default) or WHIP + WHEP")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 calls, 5 s window, 1 run")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SDPs)")
     ap.add_argument("--mediagw", required=True, help=argparse.SUPPRESS)

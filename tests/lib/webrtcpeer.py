@@ -20,6 +20,7 @@ run early, SIGUSR1/SIGUSR2 mark a measuring window whose counters are reported):
     webrtcpeer.py whip URL [--freq 440] [--video] [--seconds 10]
     webrtcpeer.py whep URL [--expect-freq 1000] [--video] [--seconds 10]
     webrtcpeer.py pair --whip URL --whep URL [...]     both, in one process
+    webrtcpeer.py session URL [...]                   both on one sendrecv connection
     webrtcpeer.py answer [--freq F] [--expect-freq F] [--offer FILE] < offer.sdp
         answers an offer (stdin or FILE): prints {"answer": SDP} first
 Once connected, a line {"connected": {...}} is printed; --retry S retries POSTs
@@ -69,6 +70,7 @@ VIDEO_CAPS = ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,
               "rtcp-fb-nack-pli=(boolean)true")
 SENDONLY = GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY
 RECVONLY = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
+SENDRECV = GstWebRTC.WebRTCRTPTransceiverDirection.SENDRECV
 
 
 class PeerError(RuntimeError):
@@ -476,6 +478,19 @@ class WhepSubscriber(_HttpPeer):
         self._negotiate(None)
 
 
+class SessionPeer(_HttpPeer):
+    """Both on one connection, as mediagw's page does (POST /session):
+    sends an Opus tone (and VP8 with video=True) and receives, sendrecv."""
+
+    def __init__(self, url, audio_freq=440, video=False, timeout=10, retry_s=0, **kw):
+        super().__init__(url, timeout, retry_s, name="session", **kw)
+        self.audio_freq = audio_freq
+        self.add_audio_source(audio_freq)
+        if video:
+            self.add_video_source()
+        self._negotiate(SENDRECV)
+
+
 # --- CLI ---------------------------------------------------------------------
 def _results(peers, expect, seconds_ran):
     out = dict(ran_s=round(seconds_ran, 2))
@@ -498,8 +513,8 @@ def _results(peers, expect, seconds_ran):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=("whip", "whep", "pair", "answer"))
-    ap.add_argument("url", nargs="?", help="WHIP or WHEP endpoint (modes whip, whep)")
+    ap.add_argument("mode", choices=("whip", "whep", "pair", "session", "answer"))
+    ap.add_argument("url", nargs="?", help="WHIP, WHEP or session endpoint (modes whip, whep, session)")
     ap.add_argument("--whip", help="pair: WHIP endpoint")
     ap.add_argument("--whep", help="pair: WHEP endpoint")
     ap.add_argument("--freq", type=float, default=440, help="tone we send, Hz")
@@ -538,6 +553,8 @@ def main(argv=None):
         if a.mode in ("whep", "pair") and (a.url if a.mode == "whep" else a.whep):
             peers["whep"] = WhepSubscriber(a.url if a.mode == "whep" else a.whep, True, a.video, a.timeout,
                                            a.retry, **kw)
+        if a.mode == "session" and a.url:
+            peers["session"] = SessionPeer(a.url, a.freq, a.video, a.timeout, a.retry, **kw)
         if not peers:
             ap.error("no endpoint given")
         for p in peers.values():

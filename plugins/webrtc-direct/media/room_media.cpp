@@ -159,8 +159,9 @@ std::string RoomMedia::input_video_codec() const
     return codec;
 }
 
-void RoomMedia::attach_subscriber(Session &s)
+std::set<std::string> RoomMedia::attach_subscriber(Session &s)
 {
+    std::set<std::string> sending;
     for (const auto &m : s.offer().media) {
         if (m.payload < 0 || m.port_zero)
             continue;
@@ -173,9 +174,12 @@ void RoomMedia::attach_subscriber(Session &s)
             }
         }
         guint32 ssrc = 0;
-        if (GstPad *sink = s.add_sender(m, ssrc))
+        if (GstPad *sink = s.add_sender(m, ssrc)) {
             link_subscriber_stream(s, m, sink, ssrc);
+            sending.insert(m.mid);
+        }
     }
+    return sending;
 }
 
 void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink, guint32 ssrc)

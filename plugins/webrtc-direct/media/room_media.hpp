@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace webrtcdirect {
@@ -39,8 +40,9 @@ public:
     // Codec of the caller's video as it flows now ("VP8", "H264"; "" unknown).
     std::string input_video_codec() const;
 
-    // Subscriber: sender pads for each usable m-line, fed from the fan-out.
-    void attach_subscriber(Session &s);
+    // Subscriber or Peer: sender pads for each usable m-line, fed from the
+    // fan-out; the mids it sends on.
+    std::set<std::string> attach_subscriber(Session &s);
     // Its session connected: the subscriber's branches start receiving.
     void feed_subscriber(Session &s);
     // A new subscriber wants a keyframe of the caller's video.

@@ -125,8 +125,10 @@ GstPad *Session::add_sender(const OfferedMedia &m, guint32 &ssrc)
     if (trans) {
         // Codec preferences too: an offer is then ready before media flows
         // (GStreamer 1.22 takes the request's caps for matching only).
-        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", caps,
-                     nullptr);
+        g_object_set(trans, "direction",
+                     role_ == Role::Peer ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV
+                                         : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                     "codec-preferences", caps, nullptr);
         gst_object_unref(trans);
     }
     gst_caps_unref(caps);

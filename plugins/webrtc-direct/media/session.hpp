@@ -1,6 +1,7 @@
 // One WebRTC peer connection (a webrtcbin in the node's bin) answering a
-// browser's offer: a WHIP publisher (the browser sends) or a WHEP subscriber
-// (the browser receives). Owns its webrtcbin; callbacks arrive on the main
+// browser's offer: a WHIP publisher (the browser sends), a WHEP subscriber
+// (the browser receives), or a peer doing both on one connection (the served
+// page: one ICE agent, one DTLS session per browser). Owns its webrtcbin; callbacks arrive on the main
 // loop except `incoming`, which is called from the streaming thread that
 // exposes the pad (link it there, as pad-added handlers do).
 #pragma once
@@ -40,7 +41,9 @@ std::string without_credentials(const std::string &uri);
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    enum class Role { Publisher, Subscriber };
+    // What the far end does: Publisher sends to us, Subscriber receives from
+    // us, Peer both (sendrecv m-lines).
+    enum class Role { Publisher, Subscriber, Peer };
     struct Callbacks {
         std::function<void(Session &, const std::string &sdp)> local_sdp; // our answer or offer, gathered
         std::function<void(Session &, const std::string &reason)> failed; // negotiation, ICE or DTLS
@@ -58,9 +61,9 @@ public:
                                            const IceSettings &ice, Callbacks cb);
     ~Session();
 
-    // Subscriber: a sink pad of webrtcbin for this m-line, to link a
-    // payloader to (before answer()). Publisher: adds a receive-only
-    // transceiver for it. nullptr / false when the m-line is unusable.
+    // Subscriber, Peer: a sink pad of webrtcbin for this m-line, to link a
+    // payloader to (before answer()); a Peer's transceiver also receives.
+    // Publisher: adds a receive-only transceiver for it. nullptr / false when the m-line is unusable.
     // `ssrc`: what the payloader must send with (announced in the SDP).
     GstPad *add_sender(const OfferedMedia &m, guint32 &ssrc);
     bool add_receiver(const OfferedMedia &m);
@@ -88,6 +91,7 @@ public:
     void close();
 
     Role role() const { return role_; }
+    bool receives_from_us() const { return role_ != Role::Publisher; }
     const std::string &id() const { return id_; }
     const std::string &participant() const { return participant_; }
     bool is_connected() const { return connected_; }

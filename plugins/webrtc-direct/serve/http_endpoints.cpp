@@ -239,12 +239,16 @@ void HttpEndpoints::route(SoupServerMessage *msg, const std::string &method, con
     if (path == "/favicon.ico")
         return respond(msg, {204, "", "", "", {}});
     std::string endpoint, id;
-    if (path == "/whip" || path == "/whep") {
-        endpoint = path.substr(1);
-    } else if (path.rfind("/whip/", 0) == 0 || path.rfind("/whep/", 0) == 0) {
-        endpoint = path.substr(1, 4);
-        id = path.substr(6);
-    } else if (path != "/status") {
+    // /whip, /whep (WHIP and WHEP) and /session (the page: one sendrecv
+    // connection), each with /<id> resources.
+    for (const char *e : {"whip", "whep", "session"}) {
+        const std::string base = std::string("/") + e;
+        if (path == base || path.rfind(base + "/", 0) == 0) {
+            endpoint = e;
+            id = path.size() > base.size() ? path.substr(base.size() + 1) : "";
+        }
+    }
+    if (endpoint.empty() && path != "/status") {
         return respond(msg, HttpResponse::error(404, "no such resource: " + path));
     }
     // The page is public (it carries no secret); everything else needs the

@@ -1,6 +1,8 @@
-// A dependency-free page: plays the caller (WHEP) and sends the camera and
-// microphone (WHIP), both non-trickle. `window.mgw` is its small API, used by
-// the tests: state, the streams, leave().
+// A dependency-free page: plays the caller and sends the camera and
+// microphone on one sendrecv connection (POST /session, non-trickle: one ICE
+// agent and one DTLS session per browser, where WHIP + WHEP would take two).
+// `window.mgw` is its small API, used by the tests: state, the connection
+// (pc), the streams, leave().
 //   ?send=0     watch only (no camera/microphone)
 //   ?token=T    bearer token, when the node has one
 #include "serve/page.hpp"
@@ -28,7 +30,8 @@ const std::string &page_html()
 "use strict";
 const qs = new URLSearchParams(location.search);
 const participant = Math.random().toString(36).slice(2, 10);
-const mgw = window.mgw = { state: "connecting", participant, callerStream: null, resources: [], call: null, error: null };
+const mgw = window.mgw = { state: "connecting", participant, pc: null, callerStream: null, localStream: null,
+                           resources: [], call: null, error: null };
 const say = (text) => { document.getElementById("status").textContent = text; };
 
 function gathered(pc) {
@@ -39,7 +42,7 @@ function gathered(pc) {
   });
 }
 
-// WHIP / WHEP, non-trickle: POST the offer with its candidates, apply the answer.
+// Non-trickle, as WHIP/WHEP: POST the offer with its candidates, apply the answer.
 async function negotiate(pc, endpoint) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
@@ -52,25 +55,30 @@ async function negotiate(pc, endpoint) {
   await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
 }
 
-async function watch() {
-  const pc = mgw.whep = new RTCPeerConnection();
-  pc.addTransceiver("audio", { direction: "recvonly" });
-  pc.addTransceiver("video", { direction: "recvonly" });
+// The camera and microphone, or the microphone alone, or nothing (watch only).
+async function local_media() {
+  try { return await navigator.mediaDevices.getUserMedia({ audio: true, video: true }); }
+  catch (e) { try { return await navigator.mediaDevices.getUserMedia({ audio: true }); } catch (e2) { return null; } }
+}
+
+// One connection: an audio and a video m-line, each sendrecv when we have
+// that track, else recvonly.
+async function join() {
+  const media = qs.get("send") !== "0" ? await local_media() : null;
+  if (media) {
+    mgw.localStream = media;
+    document.getElementById("self").srcObject = media;
+  }
+  const pc = mgw.pc = new RTCPeerConnection();
+  for (const kind of ["audio", "video"]) {
+    const track = media && media.getTracks().find((t) => t.kind === kind);
+    if (track) pc.addTransceiver(track, { direction: "sendrecv", streams: [media] });
+    else pc.addTransceiver(kind, { direction: "recvonly" });
+  }
   const stream = mgw.callerStream = new MediaStream();
   pc.ontrack = (e) => { stream.addTrack(e.track); document.getElementById("caller").srcObject = stream; };
   pc.onconnectionstatechange = () => { if (pc.connectionState === "failed") fail("connection to the caller failed"); };
-  await negotiate(pc, "whep");
-}
-
-async function send() {
-  let media;
-  try { media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true }); }
-  catch (e) { try { media = await navigator.mediaDevices.getUserMedia({ audio: true }); } catch (e2) { return; } }
-  mgw.localStream = media;
-  document.getElementById("self").srcObject = media;
-  const pc = mgw.whip = new RTCPeerConnection();
-  for (const track of media.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [media] });
-  await negotiate(pc, "whip");
+  await negotiate(pc, "session");
 }
 
 function fail(why) { mgw.state = "failed"; mgw.error = why; say(why); }
@@ -94,7 +102,7 @@ async function leave() {
   const auth = qs.get("token") ? { Authorization: `Bearer ${qs.get("token")}` } : {};
   for (const url of mgw.resources) fetch(url, { method: "DELETE", keepalive: true, headers: auth }).catch(() => {});
   mgw.resources = [];
-  for (const pc of [mgw.whep, mgw.whip]) if (pc) pc.close();
+  if (mgw.pc) mgw.pc.close();
   if (mgw.localStream) mgw.localStream.getTracks().forEach((t) => t.stop());
   say("you left");
 }
@@ -104,8 +112,7 @@ window.addEventListener("pagehide", leave);
 
 (async () => {
   try {
-    await watch();
-    if (qs.get("send") !== "0") await send();
+    await join();
     mgw.state = "joined";
   } catch (e) { fail(String(e.message || e)); }
   poll();

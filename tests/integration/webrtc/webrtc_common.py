@@ -58,8 +58,8 @@ def join(wd, http_port, name, mic_hz, mic_volume=0.5, query=""):
     state = b.js("return [mgw.state, mgw.error]")
     if state[0] != "joined":
         mgwtest.fail(f"{name}: the page failed to join: {state[1]}")
-    b.wait_js("mgw.whep.connectionState === 'connected' && (!mgw.whip || mgw.whip.connectionState === 'connected')",
-              15, f"{name}: both peer connections connected")
+    b.wait_js("mgw.pc && mgw.pc.connectionState === 'connected'",
+              15, f"{name}: the peer connection connected")
     mgwtest.log(f"ok: {name} joined (participant {b.js('return mgw.participant')})")
     return b
 
@@ -75,9 +75,9 @@ def caller_frequency(b, tries=8):
 
 
 def caller_video(b, min_frames=10, timeout=15):
-    b.wait_js(f"return ({browser.VIDEO_STATS_JS})(mgw.whep).then(s => s && s.framesDecoded > {min_frames})", timeout,
+    b.wait_js(f"return ({browser.VIDEO_STATS_JS})(mgw.pc).then(s => s && s.framesDecoded > {min_frames})", timeout,
               "the page decodes the caller's video")
-    return b.js(f"return ({browser.VIDEO_STATS_JS})(mgw.whep)")
+    return b.js(f"return ({browser.VIDEO_STATS_JS})(mgw.pc)")
 
 
 def events(procs, gw, name):
