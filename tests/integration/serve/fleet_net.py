@@ -28,10 +28,16 @@ NS_PREFIX = "mgwfleet-"    # namespaces: mgwfleet-PID-N
 SUBNET = "10.61"           # 10.61.X.0/24 (the bench has 10.99, the browser tests 10.77/10.99)
 
 
+class NotPermitted(RuntimeError):
+    """This machine does not let us make namespaces or links (a container
+    without CAP_NET_ADMIN / CAP_SYS_ADMIN): a test skips."""
+
+
 def _ip(*args, check=True):
     r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
     if check and r.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+        kind = NotPermitted if "not permitted" in r.stderr.lower() else RuntimeError
+        raise kind(f"ip {' '.join(args)}: {r.stderr.strip()}")
     return r.stdout
 
 
@@ -79,6 +85,11 @@ class FleetNet:
                 _ip("link", "del", name, check=False)
 
     def __enter__(self):
+        self.setup()
+        return self
+
+    def setup(self):
+        """Makes the bridge and the namespaces (undone on failure)."""
         try:
             self.sweep_stale()
             x = self._free_subnet()
@@ -102,7 +113,6 @@ class FleetNet:
         except BaseException:
             self.close()
             raise
-        return self
 
     def close(self):
         for host in self.hosts:

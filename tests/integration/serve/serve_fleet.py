@@ -34,6 +34,7 @@ the call records of the hosts say which host took it.
 Finally both live serves drain on SIGTERM (exit 0) and nothing is left
 running in the namespaces.
 """
+import contextlib
 import os
 import re
 import signal
@@ -45,7 +46,7 @@ import mgwtest
 import serve_common as sc
 import tonecheck
 from baresip import Baresip
-from fleet_net import FleetNet
+from fleet_net import FleetNet, NotPermitted
 
 CFG = os.path.join(mgwtest.SOURCE_ROOT, "conf", "kamailio", "serve-front.cfg")
 UAC = os.path.join(mgwtest.SOURCE_ROOT, "tests", "integration", "deploy", "uac_rr.xml")
@@ -163,7 +164,7 @@ memory_mb = 30
         rc = self.sipp(user, hold_ms).wait(40)
         return rc, self.setup_time(user), self.host_of(user)
 
-    def host_of(self, user, timeout=5):
+    def host_of(self, user, timeout=10):
         """The host whose call records have the call for `user` (its gateway exits after the BYE)."""
         deadline = time.time() + timeout
         while True:
@@ -338,7 +339,12 @@ def main():
     # meson's timeout sends SIGTERM: unwind, so that the namespaces go too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("SIGTERM"))
     check = mgwtest.check
-    with mgwtest.workdir() as wd, FleetNet(3) as net, mgwtest.Procs(wd) as procs:
+    net = FleetNet(3)
+    try:
+        net.setup()
+    except NotPermitted as e:
+        mgwtest.skip(f"cannot make network namespaces here ({e})")
+    with mgwtest.workdir() as wd, contextlib.closing(net), mgwtest.Procs(wd) as procs:
         f = Fleet(procs, wd, net)
         f.start_serves()
         f.start_front()
