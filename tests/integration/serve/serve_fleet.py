@@ -17,8 +17,11 @@ the call records of the hosts say which host took it.
    while `kamcmd dispatcher.list` shows the three hosts active: every host
    took at least one (its call records), in a fixed round-robin order, and
    the tone came back through the echo at its frequency.
-2. A host killed: the host that round robin picks next (not host 3) gets
-   SIGKILL (its serve). Its gateways die with it (PR_SET_PDEATHSIG). The
+2. A host killed: a baresip call is placed on a host other than host 3,
+   two short calls bring round robin back to that host, and its serve gets
+   SIGKILL. Its gateways die with it, the one in the call too
+   (PR_SET_PDEATHSIG); the caller gets no BYE (logged: the front keeps no
+   dialog state) and hangs up. The
    call placed right after the kill goes there first, gets no answer and
    fails over: Kamailio logs the 408 from that host, and the INVITE reaches
    another host (its serve logs the 302) FR_TIMEOUT_MS after sipp sent it
@@ -234,20 +237,41 @@ def spread(f):
 def kill_one(f):
     check = mgwtest.check
     all_active = {0: "A", 1: "A", 2: "A"}
-    f.wait_states(all_active, 10, "the three hosts active")
-    if f.landed[-3] == FULL:           # the next call would go to host 3: turn once more
-        rc, _, host = f.call("fleet-7")
-        check(rc == 0 and host is not None, f"call fleet-7 connects on host {hn(host)}")
-        f.landed.append(host)
+    turns = iter(range(1, 10))
+
+    def turn():                        # a short call: round robin moves on by one
+        user = f"turn-{next(turns)}"
         f.wait_states(all_active, 10, "the three hosts active")
+        rc, _, host = f.call(user)
+        check(rc == 0 and host is not None, f"call {user} connects on host {hn(host)}")
+        f.landed.append(host)
+
+    if f.landed[-3] == FULL:           # the next call would go to host 3: turn once more
+        turn()
     victim = f.landed[-3]
     serve = f.serves[victim]
     addr = f.net.hosts[victim].address
-    gw_pids = [g["pid"] for g in serve.gateways()]
+    # A call is up on it when it dies: baresip's, its turn in the rotation.
+    f.wait_states(all_active, 10, "the three hosts active")
+    bs = f.baresip
+    since = len(bs.events)
+    check(bs.dial(f"sip:doomed@{f.net.front}:{f.kport}").get("ok"), "baresip dials sip:doomed")
+    check(bs.wait_event("CALL_ESTABLISHED", 15, since) is not None, "baresip's call doomed is established")
+    deadline = time.time() + 5
+    while time.time() < deadline and not f.in_call(victim):
+        time.sleep(0.05)
+    check(len(f.in_call(victim)) == 1, f"baresip's call is up on host {hn(victim)}")
+    f.landed.append(victim)
+    turn()
+    turn()                             # round robin is back at the victim
+    f.wait_states(all_active, 10, "the three hosts active")
+    check(f.landed[-3] == victim, f"host {hn(victim)} is the next in the rotation {[hn(h) for h in f.landed]}")
+    gateways = serve.gateways()
+    gw_pids = [g["pid"] for g in gateways]
     os.kill(serve.proc.pid, signal.SIGKILL)
     t_kill = time.time()
-    mgwtest.log(f"SIGKILLed host {victim + 1}'s serve (pid {serve.proc.pid}; gateways {gw_pids}), "
-                "the next in the rotation")
+    mgwtest.log(f"SIGKILLed host {victim + 1}'s serve (pid {serve.proc.pid}; gateways "
+                f"{[(g['pid'], g['state']) for g in gateways]}), the next in the rotation")
     rc, setup, host = f.call("after-kill-1")
     sent, _ = f.invite_times("after-kill-1")
     after = "?" if sent is None else f"{((sent - time_of_day(t_kill)) % 86400) * 1000:.0f}"
@@ -270,7 +294,15 @@ def kill_one(f):
     while time.time() < deadline and any(sc.pid_alive(p) for p in gw_pids):
         time.sleep(0.05)
     check(serve.proc.wait(5) == -signal.SIGKILL and not any(sc.pid_alive(p) for p in gw_pids),
-          f"host {victim + 1}'s gateways died with its serve ({len(gw_pids)}, PR_SET_PDEATHSIG)")
+          f"host {victim + 1}'s gateways died with its serve, the one in baresip's call too "
+          f"({len(gw_pids)}, PR_SET_PDEATHSIG)")
+    # The caller of the dead host is not told: serve-front.cfg keeps no
+    # dialog state (no keepalive, no BYE from the front); its RTP stops.
+    mgwtest.log(f"baresip's call on the dead host, {time.time() - t_kill:.1f} s after the kill: "
+                f"{'ended' if bs.wait_event('CALL_CLOSED', 0, since) else 'still up for the caller (no BYE)'}")
+    since = len(bs.events)
+    bs.hangup()
+    check(bs.wait_event("CALL_CLOSED", 10, since) is not None, "baresip hung up its call on the dead host")
     check(f.states()[victim].startswith("I"), f"the front marked host {victim + 1} inactive ({f.states()})")
     for n in range(2, 6):
         rc, setup, host = f.call(f"after-kill-{n}")
