@@ -18,18 +18,25 @@ TOKEN = "serve-test-token"
 
 
 class Serve:
-    def __init__(self, procs, wd, templates, serve_extra="", name="serve"):
+    """`address`: its SIP front, API and gateways (with `prefix`, e.g.
+    ["ip", "netns", "exec", NS], an address of that namespace: the ports
+    given are then its own)."""
+
+    def __init__(self, procs, wd, templates, serve_extra="", name="serve", address="127.0.0.1", prefix=(),
+                 sip_port=None, api_port=None):
         self.procs, self.wd = procs, wd
-        self.sip_port = mgwtest.free_port()
-        self.api_port = mgwtest.free_port()
-        self.records = os.path.join(wd, "calls.jsonl")
-        self.logs = os.path.join(wd, "gateways")
+        self.address = address
+        self.sip_port = sip_port or mgwtest.free_port()
+        self.api_port = api_port or mgwtest.free_port()
+        self.records = os.path.join(wd, "calls.jsonl" if name == "serve" else name + "-calls.jsonl")
+        self.logs = os.path.join(wd, "gateways" if name == "serve" else name + "-gateways")
         self.path = os.path.join(wd, name + ".toml")
         self.seen = []  # (method, path, status) of every API call, for the OpenAPI check
         with open(self.path, "w") as f:
             f.write(f'''[serve]
-sip = "udp:127.0.0.1:{self.sip_port}"
-api = "127.0.0.1:{self.api_port}"
+sip = "udp:{address}:{self.sip_port}"
+api = "{address}:{self.api_port}"
+gateway_address = "{address}"
 token = "${{SERVE_TOKEN}}"
 records = "{self.records}"
 gateway_logs = "{self.logs}"
@@ -37,8 +44,9 @@ gateway_logs = "{self.logs}"
 {templates}
 ''')
         # SERVE_WRAP="valgrind -q" (or gdb -batch ...): serve under a checker.
-        prefix = os.environ.get("SERVE_WRAP", "").split()
-        self.proc = procs.start(name, prefix + [mgwtest.MEDIAGW, "serve", self.path], env={"SERVE_TOKEN": TOKEN})
+        wrap = os.environ.get("SERVE_WRAP", "").split()
+        self.proc = procs.start(name, list(prefix) + wrap + [mgwtest.MEDIAGW, "serve", self.path],
+                                env={"SERVE_TOKEN": TOKEN})
         if not procs.wait_for_output(self.proc, r"serving: SIP", 15):
             mgwtest.fail("serve did not start")
 
@@ -48,7 +56,7 @@ gateway_logs = "{self.logs}"
     def api(self, method, path, body=None, token=TOKEN, raw=None):
         """(status, parsed JSON or text, headers)."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(f"http://127.0.0.1:{self.api_port}{path}", data=data, method=method)
+        req = urllib.request.Request(f"http://{self.address}:{self.api_port}{path}", data=data, method=method)
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         if data is not None:
@@ -147,18 +155,18 @@ def start_kamailio(procs, wd, front_port, dialog=False):
     return p, port
 
 
-def options(port, timeout=3):
-    """Status code of an OPTIONS to 127.0.0.1:port, and the reply's headers text."""
+def options(port, timeout=3, host="127.0.0.1", local="127.0.0.1"):
+    """Status code of an OPTIONS to host:port (sent from `local`), and the reply's headers text."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    s.bind((local, 0))
     lport = s.getsockname()[1]
     branch = "z9hG4bK-opt-%d" % time.time_ns()
-    msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
-           f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch={branch}\r\n"
-           f"From: <sip:probe@127.0.0.1>;tag=p{lport}\r\nTo: <sip:127.0.0.1:{port}>\r\n"
+    msg = (f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP {local}:{lport};branch={branch}\r\n"
+           f"From: <sip:probe@{local}>;tag=p{lport}\r\nTo: <sip:{host}:{port}>\r\n"
            f"Call-ID: opt-{branch}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
     s.settimeout(timeout)
-    s.sendto(msg.encode(), ("127.0.0.1", port))
+    s.sendto(msg.encode(), (host, port))
     try:
         data = s.recv(65535).decode(errors="replace")
     except socket.timeout:
