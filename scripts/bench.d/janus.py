@@ -32,7 +32,6 @@ import importlib.util
 import json
 import os
 import random
-import re
 import selectors
 import shutil
 import signal
@@ -201,42 +200,18 @@ def vidgen_main(spec_file):
 
 
 # --- per-thread CPU (what dominates) -------------------------------------------------------
-def thread_ticks(pids):
-    """{thread name with digits as '#': utime+stime ticks} summed over pids' threads."""
-    out = {}
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                    s = f.read()
-            except OSError:
-                continue
-            name = re.sub(r"\d+", "#", s[s.index("(") + 1:s.rindex(")")])
-            r = s.rsplit(")", 1)[1].split()
-            key = (pid, tid, name)
-            out[key] = int(r[11]) + int(r[12])
-    return out
-
-
 BREAKDOWN = {}   # {"n": gateways (the first n roots measured), "janus": [pid]}; + per-thread figures
 
 
 def measure_with_threads(roots, window):
-    """sip.measure, with per-thread ticks of the gateways (and Janus) taken around the same window."""
+    """sip.measure, with per-thread CPU of the gateways (and Janus) over the same window."""
     groups = {"gateway": roots[:BREAKDOWN.get("n", 0)], "janus": BREAKDOWN.get("janus", [])}
-    before = {k: thread_ticks(v) for k, v in groups.items()}
-    t0 = time.monotonic()
+    windows = {k: sip.ThreadWindow(pids) for k, pids in groups.items()}
+    for w in windows.values():
+        w.start()
     out = sip.measure(roots, window)
-    el = time.monotonic() - t0
-    for k, pids in groups.items():
-        after, agg = thread_ticks(pids), {}
-        for key, t in after.items():
-            agg[key[2]] = agg.get(key[2], 0) + t - before[k].get(key, 0)
-        BREAKDOWN[f"{k}_threads"] = {name: 100.0 * t / sip.HZ / el for name, t in agg.items()}
+    for k, w in windows.items():
+        BREAKDOWN[f"{k}_threads"] = w.stop()
     return out
 
 
@@ -470,14 +445,8 @@ def report(args, runs, failures):
         if not rs:
             continue
         for who in ("gateway", "janus"):
-            per = {}
-            for r in rs:
-                for name, v in r.get("threads", {}).get(f"{who}_threads", {}).items():
-                    per.setdefault(name, []).append(v / args.n)
-            if not per:
-                continue
-            top = sorted(((statistics.median(v), k) for k, v in per.items()), reverse=True)[:8]
-            print(f"  {case_name(c):18} {who:7}: " + ", ".join(f"{k} {v:.2f}" for v, k in top))
+            sip.print_threads(f"{case_name(c):18} {who:7}", [r.get("threads", {}).get(f"{who}_threads") for r in rs],
+                              args.n)
     for f in failures:
         print(f"FAILED: {f}")
     sys.stdout.flush()

@@ -190,6 +190,56 @@ def measure(roots, window):
     return cpu, rss, pss, busy
 
 
+# --- per-thread CPU (where a gateway's CPU goes) ---------------------------------
+def thread_ticks(pids):
+    """{(pid, tid, thread name with digits as '#'): utime+stime ticks} of pids' threads."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    s = f.read()
+            except OSError:
+                continue
+            name = re.sub(r"\d+", "#", s[s.index("(") + 1:s.rindex(")")])
+            r = s.rsplit(")", 1)[1].split()
+            out[(pid, tid, name)] = int(r[11]) + int(r[12])
+    return out
+
+
+class ThreadWindow:
+    """Per-thread CPU of some processes over a window: start() before it,
+    stop() after -> {thread name: % of one core, summed over the processes}."""
+
+    def __init__(self, pids):
+        self.pids = list(pids)
+
+    def start(self):
+        self.t0, self.before = time.monotonic(), thread_ticks(self.pids)
+
+    def stop(self):
+        el, after, agg = time.monotonic() - self.t0, thread_ticks(self.pids), {}
+        for key, t in after.items():
+            agg[key[2]] = agg.get(key[2], 0) + t - self.before.get(key, 0)
+        return {name: 100.0 * t / HZ / el for name, t in agg.items()}
+
+
+def print_threads(label, runs_threads, calls, top=8):
+    """One line: the top threads by median (over runs) % of one core per call."""
+    per = {}
+    for threads in runs_threads:
+        for name, v in (threads or {}).items():
+            per.setdefault(name, []).append(v / max(1, calls))
+    if per:
+        best = [(v, k) for v, k in sorted(((statistics.median(v), k) for k, v in per.items()), reverse=True)[:top]
+                if v >= 0.005]
+        print(f"  {label}: " + ", ".join(f"{k} {v:.2f}" for v, k in best))
+
+
 # --- ports -------------------------------------------------------------------
 def free_even_udp_ports(n, start=21000, stop=32000):
     """n even UDP ports free on 127.0.0.1 (port+1 left for RTCP), below the
@@ -277,7 +327,10 @@ def run_calls(procs, args, sip_ports, roots, wd, tag):
     gen = procs.start([args.rtpgen, gen_file, str(args.warmup + args.duration + 0.5), str(args.warmup),
                        str(args.warmup + args.duration)], os.path.join(wd, f"{tag}-rtpgen.out"))
     time.sleep(args.warmup)
+    threads = ThreadWindow(roots)
+    threads.start()
     cpu, rss, pss, busy = measure(roots, args.duration)
+    thread_cpu = threads.stop()
     gen.wait(30)
     load1 = loadavg()
     media = json.loads(open(gen.logfile).read().strip().splitlines()[-1])
@@ -286,7 +339,7 @@ def run_calls(procs, args, sip_ports, roots, wd, tag):
     except subprocess.TimeoutExpired:
         sipp_rc = None
     return dict(calls=n, answered=len(answers), sipp_rc=sipp_rc, cpu_pct=cpu, rss_kb=rss, pss_kb=pss,
-                sys_busy_pct=round(busy, 1), load_before=load0, load_after=load1, media=media)
+                sys_busy_pct=round(busy, 1), load_before=load0, load_after=load1, media=media, threads=thread_cpu)
 
 
 def phase_mediagw(procs, args, wd):
@@ -368,6 +421,9 @@ def report(args, runs):
         gm, bm = statistics.median(gv), statistics.median(bv)
         ratio = f"{gm / bm:.2f}" if key in ("cpu_per_call", "mem_per_call_mb", "pss_per_call_mb", "startup_ms") and bm else ""
         print(f"{label:{w}}  {fmt_runs(gv, f):>17}  {fmt_runs(bv, f):>17}  {ratio:>15}")
+    print("\nwhere the CPU goes (per-thread utime+stime in the window, % of one core per call, median run, top 8):")
+    for peer in ("mediagw", "baresip"):
+        print_threads(f"{peer:8}", [r[peer].get("threads") for r in runs], args.n)
     print("\nload (loadavg before -> after the window; whole-machine busy % of 2 cores in the window):")
     for i, r in enumerate(runs):
         for peer in ("mediagw", "baresip"):

@@ -42,8 +42,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench.d
-from sip import (CALL_RATE, Procs, free_even_udp_ports, free_port, loadavg, log, measure,  # noqa: E402
-                 wait_line)
+from sip import (CALL_RATE, Procs, ThreadWindow, free_even_udp_ports, free_port, loadavg, log, measure,  # noqa: E402
+                 print_threads, wait_line)
 
 PY = "/usr/bin/python3"          # has gi (Gst 1.22, GstWebRTC)
 PEER = os.path.join(ROOT, "tests", "lib", "webrtcpeer.py")
@@ -282,18 +282,21 @@ def run_media(procs, args, gen, clients, roots):
     time.sleep(args.warmup)
     signal_alive(clients + [gen], signal.SIGUSR1)
     n = len(roots)
+    threads = ThreadWindow(roots)
+    threads.start()
     cpu, rss, pss, busy = measure(roots + [c.pid for c in clients], args.duration)
+    thread_cpu = threads.stop()
     signal_alive(clients + [gen], signal.SIGUSR2)
     load1 = loadavg()
     procs.stop([gen])
     procs.stop(clients, timeout=10)     # SIGTERM: each DELETEs its sessions, prints its results
     res = [next((j for j in reversed(json_lines(c)) if "ok" in j), {}) for c in clients]
     silent = [i for i, j in enumerate(res)
-              if not (j.get("whep") or j.get("answer") or {}).get("window", {}).get("rx_packets")]
+              if not (j.get("whep") or j.get("session") or j.get("answer") or {}).get("window", {}).get("rx_packets")]
     gl = json_lines(gen)
     return dict(calls=len(clients), connected=sum(1 for m in connected if m), cpu_pct=cpu[:n], rss_kb=rss[:n],
                 pss_kb=pss[:n], client_cpu_pct=cpu[n:], sys_busy_pct=round(busy, 1), load_before=load0,
-                load_after=load1, media=gl[-1] if gl else {}, clients=res, silent_clients=silent)
+                load_after=load1, media=gl[-1] if gl else {}, clients=res, silent_clients=silent, threads=thread_cpu)
 
 
 def phase_rtpengine(procs, args, wd, codec):
@@ -499,6 +502,11 @@ def report(args, runs, notes):
                 if bad:
                     print(f"WARNING: run {i + 1} {codec} {p}: clients {bad} received no audio in the window "
                           "(--keep keeps their logs)")
+    print("\nwhere the CPU goes (per-thread utime+stime in the window, % of one core per call, median run, top 8):")
+    for codec in args.codecs:
+        for p in PEERS:
+            print_threads(f"{codec:5} {p:9}", [r[codec][p].get("threads") for r in runs if r.get(codec, {}).get(p)],
+                          args.n)
     print("\nload (loadavg before -> after the window; whole-machine busy % in the window):")
     for i, r in enumerate(runs):
         for codec in args.codecs:
