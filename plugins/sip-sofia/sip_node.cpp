@@ -54,7 +54,10 @@ constexpr mgw_property_spec properties[] = {
                           "\"20000-29999\", for a firewall that opens only that range (empty: the kernel's "
                           "ephemeral ports)"),
     mediagw::prop::integer("rtp_timeout", "30", "seconds without incoming RTP before the call ends; 0 = never"),
-    mediagw::prop::integer("jitter_ms", "100", "jitter buffer of the incoming RTP, in ms (latency against smoothness)"),
+    mediagw::prop::integer("jitter_ms", "100",
+                           "jitter buffer of the incoming RTP, in ms (latency against smoothness); none for a stream "
+                           "forwarded as RTP (the output leads to a WebRTC leg of the same codec): the far end's "
+                           "jitter buffer absorbs it there"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
     mediagw::prop::list("hangup_on", "",
                         "events that end the call with a BYE, as \"node/event\" (\"*\" for any node), e.g. "

@@ -1,5 +1,7 @@
 #include "media/rtp_media.hpp"
 
+#include "media/rtp_pass.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -160,6 +162,15 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
     if (n.video.active && (n.video.nack_pli || n.video.ccm_fir))
         gst_util_set_object_arg(G_OBJECT(rtpbin_), "rtp-profile", srtp ? "savpf" : "avpf");
     g_signal_connect(rtpbin_, "request-pt-map", G_CALLBACK(on_request_pt_map), this);
+    // A forwarding stream gets no jitter buffer: its packets go on as they
+    // came (the far end has one); rtp_pass stands where rtpbin wants one.
+    g_signal_connect(rtpbin_, "request-jitterbuffer",
+                     G_CALLBACK(+[](GstElement *, guint session, gpointer data) -> GstElement * {
+                         auto self = static_cast<RtpMedia *>(data);
+                         const RtpStream &s = session ? self->video_ : self->audio_;
+                         return s.forwards_rtp() ? make_rtp_pass() : nullptr;
+                     }),
+                     this);
     // Asked for as build() requests rtpbin's pads; a stream without SRTP
     // answers nullptr (no element in its path).
     if (srtp) {

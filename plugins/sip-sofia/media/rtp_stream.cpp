@@ -75,6 +75,32 @@ GstElement *RtpStream::adopt(GstElement *e, std::vector<GstElement *> &side)
     return e;
 }
 
+// Whether the output port leads to something that takes this codec as RTP
+// (says so explicitly: ANY, a sink that takes everything, does not count).
+bool RtpStream::downstream_takes_rtp() const
+{
+    GstCaps *mine = pt_caps(static_cast<guint>(params_.codec.payload_type));
+    if (!mine)
+        return false;
+    GstCaps *wanted = gst_caps_new_empty_simple("application/x-rtp");
+    for (const char *field : {"media", "encoding-name", "clock-rate"})
+        gst_structure_set_value(gst_caps_get_structure(wanted, 0), field,
+                                gst_structure_get_value(gst_caps_get_structure(mine, 0), field));
+    gst_caps_unref(mine);
+    GstCaps *peer = gst_pad_peer_query_caps(output_, nullptr);
+    bool yes = false;
+    for (guint i = 0; peer && !gst_caps_is_any(peer) && i < gst_caps_get_size(peer) && !yes; ++i) {
+        GstCaps *one = gst_caps_copy_nth(peer, i);
+        yes = gst_structure_has_name(gst_caps_get_structure(one, 0), "application/x-rtp") &&
+              gst_caps_can_intersect(one, wanted);
+        gst_caps_unref(one);
+    }
+    if (peer)
+        gst_caps_unref(peer);
+    gst_caps_unref(wanted);
+    return yes;
+}
+
 GstCaps *RtpStream::pt_caps(guint pt) const
 {
     const Codec &c = params_.codec;
@@ -114,7 +140,8 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sou
     GstElement *rtp_sink = adopt(net.rtp_sink, sending_);
     GstElement *rtcp_sink = adopt(net.rtcp_sink, sending_);
     GstElement *pay = add(info->payloader, sending_, error);
-    GstElement *depay = pay ? add(info->depayloader, receiving_, error) : nullptr;
+    forward_ = downstream_takes_rtp();
+    GstElement *depay = pay ? add(forward_ ? "identity" : info->depayloader, receiving_, error) : nullptr;
     GstElement *rtp_src = adopt(net.rtp_src, receiving_);
     GstElement *rtcp_src = adopt(net.rtcp_src, receiving_);
     if (!depay)
@@ -214,6 +241,7 @@ void RtpStream::forget()
     sending_.clear();
     receiving_.clear();
     pay_ = depay_ = nullptr;
+    forward_ = false;
     gst_clear_object(&srtpenc_);
     gst_clear_object(&srtpdec_);
     srtp_paths_ = 0;

@@ -3,6 +3,11 @@
 // runs, its elements:
 //   udpsrc -> rtpbin recv session N -> depayloader -> output ghost pad
 //   input ghost pad -> payloader -> rtpbin send session N -> udpsink
+// When what the output port leads to takes this codec's RTP as RTP (a
+// WebRTC leg forwarding it), the receive side forwards instead: no jitter
+// buffer, no depayloader (an identity in its place), the caller's packets
+// as they came, sequence numbers and timestamps kept, so that the far end's
+// jitter buffer absorbs jitter and reordering once, not twice.
 // With SRTP, rtpbin puts srtpenc/srtpdec next to the sockets inside it.
 // The sockets and their elements come from a MediaTransport (plain UDP,
 // udp_transport.hpp, or a TURN relay, nat/turn_transport.hpp); the udpsinks
@@ -66,6 +71,9 @@ public:
     // After the elements were set to NULL and removed from the bin.
     void forget();
     bool running() const { return depay_ != nullptr; }
+    // The receive side forwards RTP (decided by build(); main loop), read by
+    // rtpbin's request-jitterbuffer on a streaming thread.
+    bool forwards_rtp() const { return forward_.load(); }
     const Stream &params() const { return params_; }
 
     // rtpbin callbacks (its streaming threads): a pad per sender SSRC came
@@ -75,6 +83,7 @@ public:
     void link_recv_pad(GstPad *pad);
     void unlink_recv_pad(GstPad *pad);
     GstCaps *pt_caps(guint pt) const;
+    bool downstream_takes_rtp() const;
     // rtpbin's request-rtp/rtcp-encoder/decoder while build() links (main
     // loop): this stream's srtpenc/srtpdec, one each for RTP and RTCP, as a
     // new reference for rtpbin; nullptr without SRTP.
@@ -117,7 +126,8 @@ private:
     Stream params_;
     std::vector<GstElement *> sending_, receiving_;
     GstElement *pay_ = nullptr;
-    GstElement *depay_ = nullptr;
+    GstElement *depay_ = nullptr;            // or the identity that forwards RTP
+    std::atomic<bool> forward_{false};
     GstElement *srtpenc_ = nullptr, *srtpdec_ = nullptr; // our references, while built
     int srtp_paths_ = 0; // RTP/RTCP x send/receive paths rtpbin got an SRTP element for
     Latch rtp_latch_, rtcp_latch_;

@@ -1,6 +1,7 @@
 #include "media/room_media.hpp"
 
 #include "common/main_loop.hpp"
+#include "media/rtp_forward.hpp"
 
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
@@ -16,6 +17,14 @@ struct RoomMedia::Branch {
     GstPad *tee_pad = nullptr;
     GstElement *sink_owner = nullptr; // ...into this element's request pad
     GstPad *sink_pad = nullptr;
+    // A subscriber's stream: what it sends into (webrtcbin's pad, owned by
+    // it) and as what; its tail (payloader or RTP forwarding) is made when
+    // the fan-out's caps are known.
+    GstPad *send_pad = nullptr;
+    OfferedMedia media;
+    guint32 ssrc = 0;
+    std::string tag;
+    bool has_tail = false;
 };
 
 struct RoomMedia::Publisher {
@@ -74,8 +83,11 @@ RoomMedia::RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *au
     : bin_(bin), log_(std::move(log)), speaker_changed_(std::move(speaker_changed)), fail_(std::move(fail)),
       layout_(layout)
 {
-    add_fanout("audio", "audio/x-opus", audio_in);
-    add_fanout("video", "video/x-vp8; video/x-h264", video_in);
+    // Encoded media is payloaded per browser; the caller's RTP of the same
+    // codec (the SIP node forwards it) goes on as RTP.
+    add_fanout("audio", "audio/x-opus; application/x-rtp, media=audio, encoding-name=OPUS, clock-rate=48000", audio_in);
+    add_fanout("video", "video/x-vp8; video/x-h264; application/x-rtp, media=video, encoding-name=(string){ VP8, H264 }, "
+                        "clock-rate=90000", video_in);
     // Publishers come and go: input-selectors pick what reaches the caller;
     // sync-streams off, every branch is live.
     audio_sel_ = make("input-selector", "audio_sel");
@@ -152,8 +164,12 @@ std::string RoomMedia::input_video_codec() const
     gst_object_unref(sink);
     std::string codec;
     if (caps) {
-        const char *name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+        const GstStructure *st = gst_caps_get_structure(caps, 0);
+        const char *name = gst_structure_get_name(st);
+        const char *rtp = gst_structure_get_string(st, "encoding-name"); // forwarded RTP
         codec = g_str_equal(name, "video/x-vp8") ? "VP8" : g_str_equal(name, "video/x-h264") ? "H264" : "";
+        if (g_str_equal(name, "application/x-rtp") && rtp)
+            codec = rtp;
         gst_caps_unref(caps);
     }
     return codec;
@@ -185,35 +201,71 @@ std::set<std::string> RoomMedia::attach_subscriber(Session &s)
 void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink, guint32 ssrc)
 {
     auto b = std::make_unique<Branch>();
-    const std::string tag = s.id() + "_" + std::to_string(counter_++);
+    b->tag = s.id() + "_" + std::to_string(counter_++);
     // Leaky: a browser that cannot keep up drops, it never stalls the others.
-    GstElement *queue = make("queue", "q_" + tag);
+    GstElement *queue = make("queue", "q_" + b->tag);
     g_object_set(queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64)500 * GST_MSECOND, nullptr);
-    GstElement *pay = nullptr;
-    if (m.codec == "OPUS") {
-        pay = make("rtpopuspay", "pay_" + tag);
-    } else if (m.codec == "VP8") {
-        pay = make("rtpvp8pay", "pay_" + tag);
-        g_object_set(pay, "picture-id-mode", 2, nullptr);
-    } else {
-        pay = make("rtph264pay", "pay_" + tag);
-        g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, nullptr);
-    }
-    g_object_set(pay, "pt", (guint)m.payload, "ssrc", ssrc, "mtu", 1200u, nullptr);
-    link(queue, pay);
-    GstPad *pay_src = gst_element_get_static_pad(pay, "src");
-    const GstPadLinkReturn linked = gst_pad_link(pay_src, sink);
-    gst_object_unref(pay_src);
-    if (linked != GST_PAD_LINK_OK)
-        throw std::runtime_error("session " + s.id() + ": cannot link " + m.codec + " to webrtcbin (" +
-                                 gst_pad_link_get_name(linked) + ")");
-    b->elements = {queue, pay};
-    for (GstElement *e : b->elements)
-        gst_element_sync_state_with_parent(e);
+    b->elements = {queue};
+    b->send_pad = sink;
+    b->media = m;
+    b->ssrc = ssrc;
+    gst_element_sync_state_with_parent(queue);
     b->tee = m.kind == "audio" ? audio_tee_ : video_tee_; // fed once connected: feed_subscriber()
     std::lock_guard<std::mutex> guard(lock_); // publishers' streaming threads add branches too
     branches_.emplace(s.id(), std::move(b));
+}
+
+// What the fan-out carries now: RTP (the caller's packets, forwarded as
+// they are) or encoded media (payloaded here); nullopt before any caps.
+std::optional<bool> RoomMedia::fanout_carries_rtp(GstElement *tee) const
+{
+    GstPad *sink = gst_element_get_static_pad(tee, "sink");
+    GstCaps *caps = gst_pad_get_current_caps(sink);
+    gst_object_unref(sink);
+    if (!caps)
+        return std::nullopt;
+    const bool rtp = gst_structure_has_name(gst_caps_get_structure(caps, 0), "application/x-rtp");
+    gst_caps_unref(caps);
+    return rtp;
+}
+
+// The branch's end into webrtcbin: a payloader, or (RTP in the fan-out) the
+// caller's packets with this session's payload type and SSRC.
+void RoomMedia::make_tail(Branch &b, bool rtp)
+{
+    GstElement *queue = b.elements.front();
+    const OfferedMedia &m = b.media;
+    GstPad *from = nullptr;
+    if (rtp) {
+        from = gst_element_get_static_pad(queue, "src");
+        GstCaps *caps = send_caps(m, b.ssrc);
+        RtpForward::attach(from, new RtpForward(caps, (guint8)m.payload, b.ssrc, m.kind == "audio" ? 48000 : 90000));
+        gst_caps_unref(caps);
+    } else {
+        GstElement *pay = nullptr;
+        if (m.codec == "OPUS") {
+            pay = make("rtpopuspay", "pay_" + b.tag);
+        } else if (m.codec == "VP8") {
+            pay = make("rtpvp8pay", "pay_" + b.tag);
+            g_object_set(pay, "picture-id-mode", 2, nullptr);
+        } else {
+            pay = make("rtph264pay", "pay_" + b.tag);
+            g_object_set(pay, "config-interval", -1, "aggregate-mode", 1, nullptr);
+        }
+        g_object_set(pay, "pt", (guint)m.payload, "ssrc", b.ssrc, "mtu", 1200u, nullptr);
+        link(queue, pay);
+        gst_element_sync_state_with_parent(pay);
+        b.elements.push_back(pay);
+        from = gst_element_get_static_pad(pay, "src");
+    }
+    const GstPadLinkReturn linked = gst_pad_link(from, b.send_pad);
+    gst_object_unref(from);
+    b.has_tail = true;
+    if (linked != GST_PAD_LINK_OK)
+        throw std::runtime_error("branch " + b.tag + ": cannot link " + m.codec + " to webrtcbin (" +
+                                 gst_pad_link_get_name(linked) + ")");
+    log_("branch " + b.tag + ": " + m.kind + " " + m.codec + (rtp ? " forwarded as RTP" : " payloaded here"));
 }
 
 // The session is connected: its branches join the fan-out now. Media pushed
@@ -221,21 +273,55 @@ void RoomMedia::link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad
 // good (seen with GStreamer 1.22: a browser that never hears the caller).
 // Branches are playing before the tee feeds them: a push into a flushing
 // pad makes the tee return FLUSHING upstream, stopping the caller's stream.
+// A branch whose fan-out has no caps yet (no media from the caller so far)
+// waits for them, checked every 20 ms (a packet's time; 5 s at most, then a
+// payloader).
 void RoomMedia::feed_subscriber(Session &s)
 {
+    feed_branches(s.id(), 0);
+}
+
+void RoomMedia::feed_branches(const std::string &id, int tries)
+{
     std::lock_guard<std::mutex> guard(lock_);
-    auto range = branches_.equal_range(s.id());
+    auto range = branches_.equal_range(id);
+    bool waiting = false;
     for (auto it = range.first; it != range.second; ++it) {
         Branch &b = *it->second;
         if (!b.tee || b.tee_pad)
             continue;
+        if (!b.has_tail) {
+            const auto rtp = fanout_carries_rtp(b.tee);
+            if (!rtp && tries < 250) {
+                waiting = true;
+                continue;
+            }
+            make_tail(b, rtp.value_or(false));
+        }
         b.tee_pad = request_pad(b.tee, "src_%u");
         GstPad *qsink = gst_element_get_static_pad(b.elements.front(), "sink");
         const GstPadLinkReturn linked = gst_pad_link(b.tee_pad, qsink);
         gst_object_unref(qsink);
         if (linked != GST_PAD_LINK_OK)
-            log_("session " + s.id() + ": cannot feed it the caller's media (" + gst_pad_link_get_name(linked) + ")");
+            log_("session " + id + ": cannot feed it the caller's media (" + gst_pad_link_get_name(linked) + ")");
     }
+    if (!waiting)
+        return;
+    struct Retry {
+        RoomMedia *self;
+        std::weak_ptr<int> alive;
+        std::string id;
+        int tries;
+    };
+    g_timeout_add_full(
+        G_PRIORITY_DEFAULT, 20,
+        [](gpointer data) -> gboolean {
+            auto *r = static_cast<Retry *>(data);
+            if (r->alive.lock())
+                guarded(r->self->fail_, "feed a subscriber", [r] { r->self->feed_branches(r->id, r->tries + 1); });
+            return G_SOURCE_REMOVE;
+        },
+        new Retry{this, alive_, id, tries}, [](gpointer data) { delete static_cast<Retry *>(data); });
 }
 
 void RoomMedia::request_input_keyframe()

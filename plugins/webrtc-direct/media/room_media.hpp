@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -64,6 +65,9 @@ private:
     GstElement *make(const char *factory, const std::string &name = "");
     GstElement *make_capsfilter(const std::string &name, const char *caps);
     void link_subscriber_stream(Session &s, const OfferedMedia &m, GstPad *sink, guint32 ssrc);
+    std::optional<bool> fanout_carries_rtp(GstElement *tee) const;
+    void make_tail(Branch &b, bool rtp);
+    void feed_branches(const std::string &session_id, int tries); // lock not held
     void update_audio_route();          // lock held
     void start_mix(std::unique_lock<std::mutex> &);
     void add_to_mix(Publisher &p);

@@ -29,6 +29,13 @@ GstCaps *rtp_caps(const OfferedMedia &m)
 
 } // namespace
 
+GstCaps *send_caps(const OfferedMedia &m, guint32 ssrc)
+{
+    GstCaps *caps = rtp_caps(m);
+    gst_caps_set_simple(caps, "ssrc", G_TYPE_UINT, ssrc, nullptr);
+    return caps;
+}
+
 // "turn://user:secret@host:3478?transport=udp" -> "turn://host:3478?transport=udp":
 // for messages (no secrets in logs).
 std::string without_credentials(const std::string &uri)
@@ -109,11 +116,10 @@ GstPad *Session::add_sender(const OfferedMedia &m, guint32 &ssrc)
 {
     if (m.payload < 0)
         return nullptr;
-    GstCaps *caps = rtp_caps(m);
     // Known before media flows, so that the SDP carries a=ssrc: an SFU
     // (Janus) drops packets of SSRCs its offer/answer did not announce.
     ssrc = g_random_int_range(1, G_MAXINT32);
-    gst_caps_set_simple(caps, "ssrc", G_TYPE_UINT, ssrc, nullptr);
+    GstCaps *caps = send_caps(m, ssrc);
     GstPadTemplate *templ = gst_element_get_pad_template(webrtc_, "sink_%u");
     GstPad *pad = gst_element_request_pad(webrtc_, templ, nullptr, caps);
     if (!pad) {

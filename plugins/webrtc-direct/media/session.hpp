@@ -36,6 +36,10 @@ struct IceConfigError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// What a session's sink pad for this m-line takes: RTP of the offered codec
+// with our payload type, SSRC and feedback (a new reference).
+GstCaps *send_caps(const OfferedMedia &m, guint32 ssrc);
+
 // A STUN/TURN URI with its user information left out (for messages).
 std::string without_credentials(const std::string &uri);
 

@@ -12,7 +12,9 @@ Asserted:
     (getStats: frames, width and height);
   - the caller hears the browser (baresip's recording: 440 Hz) and decodes its
     video (a 320x240 snapshot);
-  - the gateway's links pass Opus and VP8 through and transcode G.711 (log);
+  - the caller's Opus and VP8/H.264 RTP is forwarded to the browser as RTP
+    (no depayloading, no jitter buffer), the browser's passes through to the
+    caller, G.711 is transcoded (log);
     a new browser asks the caller for a keyframe; participant.joined;
   - the browser leaves: participant.left, room.empty, and the gateway hangs
     up with a BYE (baresip's call closes), then re-arms for the next call.
@@ -69,10 +71,13 @@ def main():
             check("sip.audio->web.audio: audio/x-mulaw -> audio/x-opus" in log, "G.711 is transcoded to Opus")
             check("web.audio->sip.audio: audio/x-opus -> audio/x-mulaw" in log, "Opus is transcoded to G.711")
         else:
-            check("sip.audio->web.audio: passthrough of audio/x-opus" in log, "Opus passes through to the browser")
+            check("sip.audio->web.audio: passthrough of application/x-rtp" in log and
+                  "audio OPUS forwarded as RTP" in log, "the caller's Opus RTP is forwarded to the browser as RTP")
             check("web.audio->sip.audio: passthrough of audio/x-opus" in log, "Opus passes through to the caller")
         vcaps = "video/x-h264" if variant == "H264" else "video/x-vp8"
-        check(f"sip.video->web.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the browser")
+        vname = "H264" if variant == "H264" else "VP8"
+        check("sip.video->web.video: passthrough of application/x-rtp" in log and
+              f"video {vname} forwarded as RTP" in log, f"the caller's {vname} RTP is forwarded to the browser as RTP")
         check(f"web.video->sip.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the caller")
 
         wav = bs.received_wav()
