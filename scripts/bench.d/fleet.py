@@ -22,6 +22,7 @@ process competes for the 2 cores. What measured what:
     RTP statistics (call records, sip-sofia rtp.stats) are shown beside;
   - media check: Opus payloads received byte-identical to the ones sent
     (passthrough), the 1000 Hz tone heard (PCMU), video frames (RTP marker bits);
+    delay caller -> caller (Opus: a payload sent once per second dates itself);
   - CPU: utime+stime over the window per group (gateways in a call, Janus, serve with
     its idle pool, Kamailio, the callers), per thread for gateways and Janus;
     memory: RSS and PSS of each gateway in a call;
@@ -93,7 +94,8 @@ def start_kamailio(procs, wd, front_port):
 class Serve:
     """One `mediagw serve` with one template (sip-route-to-janus), its API and records."""
     def __init__(self, procs, args, wd, name, warm, janus_url):
-        self.wd, self.warm = wd, warm
+        # serve keeps at most what its budget admits warm
+        self.wd, self.warm = wd, min(warm, int(args.host_cpu / args.cpu_per_call + 1e-9))
         self.sip_port, self.api_port = free_port(), free_port(socket.SOCK_STREAM)
         self.records = os.path.join(wd, f"{name}-calls.jsonl")
         self.logs = os.path.join(wd, f"{name}-gateways")
@@ -265,6 +267,10 @@ def step_figures(r, args):
         f["video_fps_min"] = min((c["rx"]["video"]["frames"] / args.duration for c in calls if c.get("answer_t")),
                                  default=0.0)
     if codec == "opus":
+        delays = sorted(x for c in calls if c.get("answer_t") for x in c["rx"]["audio"].get("delay_ms", []))
+        if delays:
+            f.update(delay_ms_median=statistics.median(delays), delay_ms_p95=delays[int(0.95 * (len(delays) - 1))],
+                     delay_ms_max=delays[-1])
         got = sum(c["rx"]["audio"]["rxw"] for c in calls if c.get("answer_t"))
         f["opus_intact_pct"] = 100.0 * sum(c["rx"]["audio"]["intact"] for c in calls if c.get("answer_t")) / got \
             if got else 0.0
@@ -428,10 +434,11 @@ def report(args, ramps, lat, loads):
           f"serve budget: {args.cpu_per_call} cores and {args.memory_per_call} MB per call, host {args.host_cpu} cores.")
     print("measured by: loss = sequence gaps at the receiving caller (end to end through both gateways and Janus); "
           "CPU = /proc utime+stime per process group;\nmemory = RSS/PSS of each gateway in a call; media = Opus "
-          "payloads byte-identical end to end, the PCMU tone at 1000 Hz, VP8 frames (marker bits).")
+          "payloads byte-identical end to end, the PCMU tone at 1000 Hz, VP8 frames (marker bits);\n"
+          "delay = caller -> gateway -> Janus -> gateway -> caller, Opus (median/p95), dated by payload.")
     hdr = (f"{'template':12} {'calls':>5} {'up':>4} {'loss a/v %':>13} {'fps':>5} {'gw %/call':>9} "
            f"{'janus %/call':>12} {'serve+pool %':>12} {'kam %':>6} {'callers %':>9} {'busy %':>6} "
-           f"{'RSS/PSS MB':>11}  verdict")
+           f"{'RSS/PSS MB':>11} {'delay ms':>10}  verdict")
     print("\nper step (CPU in % of one core; 'gw' = gateways in a call):")
     print(hdr)
     summary = dict(bench="fleet", cores=os.cpu_count(), window_s=args.duration, load_start=loads[0],
@@ -444,7 +451,9 @@ def report(args, ramps, lat, loads):
             fps = f"{f['video_fps_min']:.0f}" if "video_fps_min" in f else "-"
             print(f"{tpl:12} {f['n']:>5} {f['answered']:>4} {loss:>13} {fps:>5} {f['gw_cpu_per_call']:>9.2f} "
                   f"{f['janus_cpu_per_call']:>12.2f} {f['cpu_serve_pool']:>12.1f} {f['cpu_kamailio']:>6.1f} "
-                  f"{f['cpu_callers']:>9.1f} {f['sys_busy']:>6.0f} {f['rss_mb']:>5.1f}/{f['pss_mb']:<5.1f}  "
+                  f"{f['cpu_callers']:>9.1f} {f['sys_busy']:>6.0f} {f['rss_mb']:>5.1f}/{f['pss_mb']:<5.1f} "
+                  + (f"{f['delay_ms_median']:>4.0f}/{f['delay_ms_p95']:<5.0f}" if "delay_ms_median" in f else f"{'-':>10}")
+                  + "  "
                   + ("ok" if not f["bad"] else "; ".join(f["bad"])))
     print(f"\ncapacity at < {LOSS_BOUND} % loss (reference: {REF_CORES_PER_CALL} cores per call = "
           f"{2 / REF_CORES_PER_CALL:.1f} calls per 2 cores):")
@@ -465,7 +474,7 @@ def report(args, ramps, lat, loads):
         summary[f"{tpl}_stopped_by"] = why
         if best:
             for key in ("gw_cpu_per_call", "janus_cpu_per_call", "rss_mb", "pss_mb", "audio_loss_pct",
-                        "video_loss_pct", "video_fps_min", "sys_busy"):
+                        "video_loss_pct", "video_fps_min", "sys_busy", "delay_ms_median", "delay_ms_p95"):
                 if key in best:
                     summary[f"{tpl}_{key}"] = round(best[key], 3)
         if goal is not None:
@@ -506,9 +515,10 @@ def report(args, ramps, lat, loads):
 def main():
     ap = argparse.ArgumentParser(prog="scripts/bench fleet", description=__doc__.split("\n\n")[0])
     ap.add_argument("--templates", default="audio,av,transcoded", help="comma-separated: audio,av,transcoded")
-    ap.add_argument("--audio-steps", default="10,20,30,40,50", help="concurrent calls per step (even numbers)")
-    ap.add_argument("--av-steps", default="4,6,8,10,12")
-    ap.add_argument("--transcoded-steps", default="10,20,30,40,50")
+    ap.add_argument("--audio-steps", default="10,20,30,40,50,60", help="concurrent calls per step (even numbers; past serve's budget, 0.04 x 50 = 2 cores, the "
+                    "host answers 503: --cpu-per-call lower to measure beyond)")
+    ap.add_argument("--av-steps", default="4,6,8,10,12,16,20")
+    ap.add_argument("--transcoded-steps", default="10,20,30,40,50,60")
     ap.add_argument("-d", "--duration", type=float, help="measurement window per step, s (default 15)")
     ap.add_argument("--warmup", type=float, help="media before the window opens, s (default 3)")
     ap.add_argument("--settle", type=float, default=3, help="after the last answer, before the warm-up, s")
