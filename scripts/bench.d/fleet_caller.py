@@ -17,8 +17,9 @@ Spec (JSON file): {proxy: [host, port], codec: "opus"|"pcmu", video: bool,
     (passthrough end to end) and their delay (every call sends frame j of the
     1 s period at the same time, so a payload sent once per period dates itself;
     the delay includes this process's own lag under load), the PCMU tone heard.
-Prints {"t0": ...} when ready, {"answered": i, ...} per answer, and at the end
-one {"calls": [...]} line. Times are time.monotonic() seconds.
+Prints {"t0": ...} when ready, {"answered": i, ...} per answer, {"flowing": ...}
+each second (calls up, and receiving audio / video), and at the end one
+{"calls": [...]} line. Times are time.monotonic() seconds.
 """
 import json
 import os
@@ -87,7 +88,7 @@ class Call:
         self.ended_by = None
         self.rx = {"audio": new_rx(), "video": new_rx()}
         self.tx = {"audio": 0, "video": 0}
-        self.txw = {"audio": 0, "video": 0}
+        self.txw = {"audio": 0, "video": 0, "frames": 0}
         self.seq = {"audio": random.randrange(65536), "video": random.randrange(65536)}
         self.ts = {"audio": random.getrandbits(32), "video": random.getrandbits(32)}
         self.ssrc = {"audio": random.getrandbits(32), "video": random.getrandbits(32)}
@@ -215,6 +216,7 @@ def main(spec_file):
     t0 = time.monotonic() + 0.05
     print(json.dumps({"t0": t0, "sip_port": sip.getsockname()[1]}), flush=True)
     k_audio = k_video = 0
+    next_status = t0 + 1
     pending = []      # (due, call, message, tries left, interval, dest)
 
     def send(msg, dest):
@@ -321,6 +323,12 @@ def main(spec_file):
                 x[1].state, x[1].code, x[1].end_t = "done", 408, now
             elif x[1].state == "bye":
                 x[1].state, x[1].end_t = "done", now
+        if now >= next_status:       # how many answered calls receive media yet (the window waits for all)
+            up = [c for c in calls if c.state == "up"]
+            print(json.dumps({"flowing": sum(1 for c in up if c.rx["audio"]["first"]),
+                              "video_flowing": sum(1 for c in up if c.rx["video"]["first"]), "up": len(up)}),
+                  flush=True)
+            next_status = now + 1
         inwin = "from" in win and "to" not in win
         due_a = t0 + k_audio * 0.02
         due_v = t0 + k_video / fps if video else due_a + 1
@@ -346,6 +354,7 @@ def main(spec_file):
             for c in calls:
                 if c.state == "up" and c.dst_video:
                     ts = (c.ts["video"] + k_video * 3000) & 0xFFFFFFFF
+                    c.txw["frames"] += inwin
                     for d in vframes[k_video % len(vframes)]:
                         pkt = d[:2] + c.seq["video"].to_bytes(2, "big") + ts.to_bytes(4, "big") + \
                             c.ssrc["video"].to_bytes(4, "big") + d[12:]
