@@ -308,8 +308,9 @@ def step_figures(r, args):
     f["records"] = len(r["records"])
     f["gw_sip_rx_loss_pct"] = 100.0 * lost / (got + lost) if got + lost else float("nan")
     bad = []
-    if f["refused"]:
-        bad.append(f"{f['refused']} refused ({', '.join(map(str, f['refused_codes']))})")
+    if f["refused"]:      # 503: serve's admission; 408: no response to the INVITE (the caller's timer)
+        bad.append(f"{f['refused']} calls ended with SIP {'/'.join(map(str, f['refused_codes']))}"
+                   + (" (503: over serve's budget)" if 503 in f["refused_codes"] else ""))
     if f["failed"]:
         bad.append(f"{f['failed']} calls failed (no answer)")
     for kind in ("audio", "video") if video else ("audio",):
