@@ -460,7 +460,8 @@ def report(args, ramps, lat, loads):
           "CPU = /proc utime+stime per process group;\nmemory = RSS/PSS of each gateway in a call; media = Opus "
           "payloads byte-identical end to end, the PCMU tone at 1000 Hz, VP8 frames (marker bits);\n"
           "delay = caller -> gateway -> Janus -> gateway -> caller, Opus (median/p95), dated by payload;\n"
-          "others % = the machine's busy time minus all of the above (other work on this shared host);\n"
+          "others % = the machine's busy time (/proc/stat, tick-sampled: approximate) minus all of the above "
+          "(other work on this shared host);\n"
           "media s = from the step's last answer until every call received media (the window waits for it).")
     hdr = (f"{'template':12} {'calls':>5} {'up':>4} {'loss a/v/vf %':>15} {'fps':>5} {'gw %/call':>9} "
            f"{'janus %/call':>12} {'serve+pool %':>12} {'kam %':>6} {'callers %':>9} {'others %':>8} "
