@@ -495,7 +495,9 @@ def report(args, ramps, lat, loads):
         cpc = best["cores_per_call"] if best else float("nan")
         goal = GOALS.get(tpl)
         why = "; ".join(stop["bad"]) + f" at {stop['n']}" if stop else f"not reached (largest step {steps[-1]['fig']['n']})"
-        gap = "" if goal is None else (f" (goal {goal}: met)" if n >= goal else f" (goal {goal}: {goal - n} short)")
+        gap = "" if goal is None else (f" (goal {goal}: met)" if n >= goal else
+                                       f" (goal {goal}: {goal - n} short)" if stop else
+                                       f" (goal {goal}: steps did not go that far)")
         print(f"{label:48} {n:>5} {cpc:>10.3f} {n / (2 / REF_CORES_PER_CALL):>6.0f}x {goal or '-':>5}  {why}{gap}")
         summary[f"{tpl}_calls"] = n
         summary[f"{tpl}_cores_per_call"] = round(cpc, 4) if cpc == cpc else None
