@@ -59,13 +59,30 @@ VIDEO_PT, VIDEO_CLOCK = 97, 90000
 CONNECT_S = webrtc.CONNECT_S
 
 
-def janus_lib():
-    """tests/lib/janus.py, under another name (this file is janus.py too)."""
-    if "janus_lib" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("janus_lib", os.path.join(LIB, "janus.py"))
+def lib_module(name):
+    """tests/lib/NAME.py, under another name: scripts/bench.d has a janus.py and a browser.py too,
+    and this directory comes first on sys.path."""
+    key = f"{name}_lib"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, os.path.join(LIB, f"{name}.py"))
         mod = importlib.util.module_from_spec(spec)
-        sys.modules["janus_lib"] = mod
+        sys.modules[key] = mod
         spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+def janus_lib():
+    """tests/lib/janus.py; its `import browser` must find tests/lib/browser.py, not ours."""
+    if "janus_lib" not in sys.modules:
+        saved = sys.modules.get("browser")
+        sys.modules["browser"] = lib_module("browser")
+        try:
+            lib_module("janus")
+        finally:
+            if saved is None:
+                del sys.modules["browser"]
+            else:
+                sys.modules["browser"] = saved
     return sys.modules["janus_lib"]
 
 
@@ -297,7 +314,7 @@ def phase_janus(procs, args, wd, codec, video, server):
             vgen = procs.start([PY, os.path.abspath(__file__), "_vidgen", spec], os.path.join(wd, f"{tag}-vidgen.out"))
             if not wait_line(vgen, r'"t0"', 20)[0]:
                 raise SystemExit(f"bench: video generator not running, see {vgen.logfile}")
-        import browser
+        browser = lib_module("browser")
         for i in range(n):
             spec = dict(url=server.url, room=rooms[i], timeout=CONNECT_S, latency=args.latency,
                         expect_freq=webrtc.TONE_HZ, ice_address=browser.NETNS_ADDRS[1])
@@ -497,7 +514,7 @@ def main():
         if not shutil.which(tool):
             raise SystemExit(f"bench: {tool} not found (scripts/setup installs it)")
 
-    import browser
+    browser = lib_module("browser")
     import contextlib
     browser.enter_private_netns()          # re-execs this script (same pid) in a new namespace
     import mgwtest
