@@ -99,6 +99,12 @@ public:
         stranger_log_ = std::move(log);
     }
     void set_jitter_ms(guint ms) { jitter_ms_ = ms; }
+    // Streams may forward RTP as RTP (rtp_stream.hpp) from the next build on.
+    void set_rtp_forward(bool on)
+    {
+        audio_.allow_forward(on);
+        video_.allow_forward(on);
+    }
 
     // RFC 4733 digits from the caller; on a streaming thread (Node::emit is
     // thread-safe).

@@ -140,7 +140,7 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sou
     GstElement *rtp_sink = adopt(net.rtp_sink, sending_);
     GstElement *rtcp_sink = adopt(net.rtcp_sink, sending_);
     GstElement *pay = add(info->payloader, sending_, error);
-    forward_ = downstream_takes_rtp();
+    forward_ = forward_allowed_ && downstream_takes_rtp();
     GstElement *depay = pay ? add(forward_ ? "identity" : info->depayloader, receiving_, error) : nullptr;
     GstElement *rtp_src = adopt(net.rtp_src, receiving_);
     GstElement *rtcp_src = adopt(net.rtcp_src, receiving_);

@@ -3,8 +3,8 @@
 // runs, its elements:
 //   udpsrc -> rtpbin recv session N -> depayloader -> output ghost pad
 //   input ghost pad -> payloader -> rtpbin send session N -> udpsink
-// When what the output port leads to takes this codec's RTP as RTP (a
-// WebRTC leg forwarding it), the receive side forwards instead: no jitter
+// With rtp_forward, when what the output port leads to takes this codec's
+// RTP as RTP (a WebRTC leg forwarding it), the receive side forwards instead: no jitter
 // buffer, no depayloader (an identity in its place), the caller's packets
 // as they came, sequence numbers and timestamps kept, so that the far end's
 // jitter buffer absorbs jitter and reordering once, not twice.
@@ -74,6 +74,7 @@ public:
     // The receive side forwards RTP (decided by build(); main loop), read by
     // rtpbin's request-jitterbuffer on a streaming thread.
     bool forwards_rtp() const { return forward_.load(); }
+    void allow_forward(bool on) { forward_allowed_ = on; }
     const Stream &params() const { return params_; }
 
     // rtpbin callbacks (its streaming threads): a pad per sender SSRC came
@@ -128,6 +129,7 @@ private:
     GstElement *pay_ = nullptr;
     GstElement *depay_ = nullptr;            // or the identity that forwards RTP
     std::atomic<bool> forward_{false};
+    bool forward_allowed_ = false;           // the node's rtp_forward
     GstElement *srtpenc_ = nullptr, *srtpdec_ = nullptr; // our references, while built
     int srtp_paths_ = 0; // RTP/RTCP x send/receive paths rtpbin got an SRTP element for
     Latch rtp_latch_, rtcp_latch_;

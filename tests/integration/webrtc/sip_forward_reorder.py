@@ -3,7 +3,7 @@
 browser as RTP (no jitter buffer, no depayloading at the gateway), so what
 the network did to it reaches the far end's jitter buffer as it happened.
 
-pipelines/sip-to-browser.toml; a hand-written SIP caller (rawcaller) offers
+pipelines/sip-to-browser.toml with sip-sofia's rtp_forward on; a hand-written SIP caller (rawcaller) offers
 Opus and sends a 1000 Hz tone as 20 ms Opus RTP for 8 s, with, every 50
 packets: a pair swapped (reordered), a packet held back 60 ms (late: beyond
 the 40 ms jitter buffer the SIP side would otherwise have) and a sequence
@@ -82,7 +82,7 @@ def main():
     frames = opus_tone_frames(SECONDS)
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         sip_port, http_port = mgwtest.free_port(), mgwtest.free_port("tcp")
-        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE],
+        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "--set", "sip.rtp_forward=true"],
                          env={"SIP_LISTEN": f"udp:127.0.0.1:{sip_port}", "HTTP_LISTEN": f"127.0.0.1:{http_port}"})
         if not procs.wait_for_output(gw, r"listening on sip:", 15):
             mgwtest.fail("the gateway did not start")
