@@ -143,8 +143,8 @@ public:
             return false;
         }
         started_ = true;
-        log(MGW_LOG_INFO, "serving the call on %s (WHIP %swhip, WHEP %swhep)", http_->url().c_str(),
-            http_->url().c_str(), http_->url().c_str());
+        log(MGW_LOG_INFO, "serving the call on %s (the page and %ssession; WHIP %swhip, WHEP %swhep)",
+            http_->url().c_str(), http_->url().c_str(), http_->url().c_str(), http_->url().c_str());
         emit(gst_structure_new("room.joined", "url", G_TYPE_STRING, http_->url().c_str(), nullptr));
         return start_stats();
     }

@@ -3,6 +3,8 @@
 // files decode to 48 kHz mono; bad files are refused naming the file.
 #include "audio/prompt_audio.hpp"
 
+#include "scratch_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <glib/gstdio.h>
@@ -27,26 +29,8 @@ int temp_folders()
     return n;
 }
 
-// A private scratch folder, removed with its files when the test program ends.
-struct Scratch {
-    std::string dir;
-    Scratch()
-    {
-        gchar *d = g_dir_make_tmp("mgw-prompts-XXXXXX", nullptr);
-        dir = d ? d : "";
-        g_free(d);
-    }
-    ~Scratch()
-    {
-        GDir *d = g_dir_open(dir.c_str(), 0, nullptr);
-        for (const char *name; d && (name = g_dir_read_name(d));)
-            g_unlink((dir + "/" + name).c_str());
-        if (d)
-            g_dir_close(d);
-        g_rmdir(dir.c_str());
-    }
-};
-Scratch scratch_dir;
+// Removed with its files when the test program ends.
+unit::ScratchDir scratch_dir("mgw-prompts-XXXXXX");
 
 std::string scratch(const std::string &name) { return scratch_dir.dir + "/" + name; }
 

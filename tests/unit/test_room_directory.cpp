@@ -3,6 +3,8 @@
 // (libsoup's SoupServer on a free loopback port), and bad input each way.
 #include "room_directory/room_directory.hpp"
 
+#include "scratch_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <glib/gstdio.h>
@@ -18,26 +20,8 @@ using namespace roomdir;
 
 namespace {
 
-// A private scratch folder, removed with its files when the test program ends.
-struct Scratch {
-    std::string dir;
-    Scratch()
-    {
-        gchar *d = g_dir_make_tmp("mgw-roomdir-XXXXXX", nullptr);
-        dir = d ? d : "";
-        g_free(d);
-    }
-    ~Scratch()
-    {
-        GDir *d = g_dir_open(dir.c_str(), 0, nullptr);
-        for (const char *name; d && (name = g_dir_read_name(d));)
-            g_unlink((dir + "/" + name).c_str());
-        if (d)
-            g_dir_close(d);
-        g_rmdir(dir.c_str());
-    }
-};
-Scratch scratch_dir;
+// Removed with its files when the test program ends.
+unit::ScratchDir scratch_dir("mgw-roomdir-XXXXXX");
 
 std::string temp_file(const std::string &name, const std::string &text)
 {

@@ -25,7 +25,6 @@ import janus
 import mgwtest
 import rooms_common as rc
 import tonecheck
-from baresip import Baresip
 from rooms_common import siptest
 
 LISTENER_HZ, CALLER_HZ, INFO_HZ, WELCOME_HZ = 660, 1000, 1300, 440
@@ -56,13 +55,8 @@ def main():
         mgwtest.make_tone_wav(os.path.join(prompts, "welcome.wav"), WELCOME_HZ, 1.5, rate=48000, volume=0.5)
         env = {"ROOM_TABLE": table, "JANUS_URL": server.url, "JANUS_DISPLAY": "ivr-rfc4733", "PROMPT_DIR": prompts}
         gw, port = rc.start_gateway(procs, "gw-rfc4733", rc.IVR_PIPELINE, env)
-        tone = os.path.join(wd, "caller-1000.wav")
-        mgwtest.make_tone_wav(tone, CALLER_HZ, 60, rate=8000, volume=0.5)
-        bs = Baresip(procs, wd, name="caller", tone_wav=tone, codecs="PCMU")
-        bs.start()
-        bs.dial(f"sip:ivr@127.0.0.1:{port}")
-        if not bs.wait_event("CALL_ESTABLISHED", 10):
-            mgwtest.fail(f"baresip: the IVR did not answer; events {bs.event_types()}")
+        bs = rc.tone_caller(procs, wd, "caller", CALLER_HZ, 60, f"sip:ivr@127.0.0.1:{port}",
+                            lambda bs: f"baresip: the IVR did not answer; events {bs.event_types()}")
         t_call = time.monotonic()
         time.sleep(2.5)   # the welcome and the question, heard before any digit
         for keys in ("5151#", "8642#"):

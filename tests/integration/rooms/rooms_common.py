@@ -71,6 +71,19 @@ def start_gateway(procs, name, pipeline, env, sets=()):
     return gw, port
 
 
+def tone_caller(procs, wd, name, hz, seconds, uri, refused):
+    """A baresip caller (PCMU) sending `hz` that dials `uri`; fails the test
+    with `refused()` when the call is not established within 10 s."""
+    tone = os.path.join(wd, f"{name}-{hz}.wav")
+    mgwtest.make_tone_wav(tone, hz, seconds, rate=8000, volume=0.5)
+    bs = Baresip(procs, wd, name=name, tone_wav=tone, codecs="PCMU")
+    bs.start()
+    bs.dial(uri)
+    if not bs.wait_event("CALL_ESTABLISHED", 10):
+        mgwtest.fail(refused(bs))
+    return bs
+
+
 class Listener:
     """A gateway in `room` and its baresip caller (sending `hz`), recording."""
 
@@ -80,13 +93,8 @@ class Listener:
             f.write(LISTENER)
         self.gw, port = start_gateway(procs, "listener-gw", toml,
                                       {"JANUS_URL": janus_url, "JANUS_ROOM": str(room), "JANUS_PIN": pin})
-        tone = os.path.join(wd, f"listener-{hz}.wav")
-        mgwtest.make_tone_wav(tone, hz, 120, rate=8000, volume=0.5)
-        self.bs = Baresip(procs, wd, name="listener", tone_wav=tone, codecs="PCMU")
-        self.bs.start()
-        self.bs.dial(f"sip:listen@127.0.0.1:{port}")
-        if not self.bs.wait_event("CALL_ESTABLISHED", 10):
-            mgwtest.fail("the listener's call was not established")
+        self.bs = tone_caller(procs, wd, "listener", hz, 120, f"sip:listen@127.0.0.1:{port}",
+                              lambda bs: "the listener's call was not established")
         self.t0 = time.monotonic()     # its recording starts about now
         if not procs.wait_for_output(self.gw, r"\[event\] web/room\.joined", 15):
             mgwtest.fail(f"the listener did not join room {room}")

@@ -35,7 +35,6 @@ import janus
 import mgwtest
 import rooms_common as rc
 import tonecheck
-from baresip import Baresip
 from rooms_common import siptest
 
 LISTENER_HZ, CALLER_HZ = 660, 1000
@@ -93,13 +92,9 @@ def main():
 
         # --- the dialled URI ---
         gw, port = rc.start_gateway(procs, "gw-uri", rc.ROUTE_PIPELINE, dict(env, JANUS_DISPLAY="route-uri"))
-        tone = os.path.join(wd, "caller-1000.wav")
-        mgwtest.make_tone_wav(tone, CALLER_HZ, 60, rate=8000, volume=0.5)
-        bs = Baresip(procs, wd, name="caller", tone_wav=tone, codecs="PCMU")
-        bs.start()
-        bs.dial(f"sip:5151@127.0.0.1:{port}")
-        if not bs.wait_event("CALL_ESTABLISHED", 10):
-            mgwtest.fail(f"baresip: the call was not answered; events {bs.event_types()}\n{procs.output(gw)[-3000:]}")
+        bs = rc.tone_caller(procs, wd, "caller", CALLER_HZ, 60, f"sip:5151@127.0.0.1:{port}",
+                            lambda bs: f"baresip: the call was not answered; events {bs.event_types()}\n"
+                                       f"{procs.output(gw)[-3000:]}")
         t_call = time.monotonic()
         procs.wait_for_output(gw, r"\[event\] sip/call\.established", 5)
         log = procs.output(gw)
