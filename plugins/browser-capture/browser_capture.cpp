@@ -433,13 +433,33 @@ private:
 
     void browser_exited(const std::string &how)
     {
+        browser_gone_ = true;
+        if (exit_wait_timer_) {
+            g_source_remove(exit_wait_timer_);
+            exit_wait_timer_ = 0;
+        }
         room_failed("Chromium " + how);
     }
 
     void room_failed(const std::string &why, const std::string &step = "")
     {
-        if (failed_)
+        if (failed_ || exit_wait_timer_)
             return;
+        // When Chromium dies, its DevTools pipe closes first and what waited
+        // on it fails with "closed the pipe"; the exit status (crash, killed
+        // by a signal) comes a moment later and says more: wait for it, a
+        // second at most.
+        if (!browser_gone_ && chromium_ && !chromium_->devtools().open()) {
+            deferred_failure_ = {why, step};
+            exit_wait_timer_ = g_timeout_add(1000, [](gpointer self) -> gboolean {
+                auto *me = static_cast<BrowserCapture *>(self);
+                me->exit_wait_timer_ = 0;
+                me->browser_gone_ = true; // no status came: report what was seen
+                me->room_failed(me->deferred_failure_.first, me->deferred_failure_.second);
+                return G_SOURCE_REMOVE;
+            }, this);
+            return;
+        }
         failed_ = true;
         log(MGW_LOG_WARNING, "room failed: %s", why.c_str());
         GstStructure *event = gst_structure_new("room.failed", "reason", G_TYPE_STRING, why.c_str(), "url",
@@ -452,7 +472,7 @@ private:
     void shut_down()
     {
         runner_.reset();
-        for (guint *timer : {&stats_timer_, &fit_timer_, &alone_timer_})
+        for (guint *timer : {&stats_timer_, &fit_timer_, &alone_timer_, &exit_wait_timer_})
             if (*timer) {
                 g_source_remove(*timer);
                 *timer = 0;
@@ -495,13 +515,14 @@ private:
     std::unique_ptr<DevicesMode> devices_; // input devices
     std::unique_ptr<PageSession> page_;
     int page_context_ = 0;
-    guint stats_timer_ = 0, fit_timer_ = 0, alone_timer_ = 0;
+    guint stats_timer_ = 0, fit_timer_ = 0, alone_timer_ = 0, exit_wait_timer_ = 0;
+    std::pair<std::string, std::string> deferred_failure_; // why, step: held while Chromium's exit is awaited
     std::string join_path_;
     bool join_at_start_ = false; // `join` names a call-time value: read at each start
     std::unique_ptr<JoinRunner> runner_;
     std::unique_ptr<DtmfKeys> dtmf_keys_;
     std::set<std::string> participants_;
-    bool joined_ = false, failed_ = false;
+    bool joined_ = false, failed_ = false, browser_gone_ = false;
 };
 
 } // namespace
