@@ -57,11 +57,11 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::integer("jitter_ms", "100",
                            "jitter buffer of the incoming RTP, in ms (latency against smoothness); none for a stream "
                            "forwarded as RTP (rtp_forward)"),
-    mediagw::prop::boolean("rtp_forward", "false",
-                           "experimental: when the output leads to a port that takes the negotiated codec's RTP (a "
-                           "WebRTC leg of the same codec), forward the caller's packets as RTP: no jitter buffer, no "
-                           "depayloading, ~40 ms less latency; the far end's jitter buffer absorbs jitter (a browser "
-                           "was seen to start playing seconds late under heavy load, see the README)"),
+    mediagw::prop::boolean("rtp_forward", "true",
+                           "when the output leads to a port that takes the negotiated codec's RTP (a WebRTC leg of "
+                           "the same codec), forward the caller's packets as RTP: no jitter buffer, no depayloading; "
+                           "the far end's jitter buffer absorbs jitter; false: depayload here, behind a jitter "
+                           "buffer of jitter_ms"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
     mediagw::prop::list("hangup_on", "",
                         "events that end the call with a BYE, as \"node/event\" (\"*\" for any node), e.g. "

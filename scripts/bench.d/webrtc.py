@@ -368,7 +368,7 @@ def phase_mediagw(procs, args, wd, codec):
         for i in range(args.n):
             http = free_port(socket.SOCK_STREAM)
             t0 = time.monotonic()
-            forward = ["--set", "sip.rtp_forward=true"] if getattr(args, "forward", False) else []
+            forward = ["--set", "sip.rtp_forward=false"] if getattr(args, "no_forward", False) else []
             p = procs.start([args.mediagw, "run", args.pipeline, "--set", "sip.listen=udp:127.0.0.1:0",
                              "--set", f"web.listen=127.0.0.1:{http}"] + forward, os.path.join(wd, f"{tag}-gw{i}.log"),
                             env={"SIP_LISTEN": "udp:127.0.0.1:0", "HTTP_LISTEN": f"127.0.0.1:{http}"})
@@ -536,8 +536,8 @@ def main():
     ap.add_argument("--latency", type=int, default=50, help="clients' jitter buffer, ms (default 50)")
     ap.add_argument("--client", choices=("session", "pair"), default="session",
                     help="mediagw's clients: one sendrecv connection (the page's way, default) or WHIP + WHEP")
-    ap.add_argument("--forward", action="store_true",
-                    help="mediagw: sip-sofia's rtp_forward on (the caller's RTP forwarded to WebRTC as RTP)")
+    ap.add_argument("--no-forward", action="store_true",
+                    help="mediagw: sip-sofia's rtp_forward off (the caller's RTP depayloaded, payloaded again)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 calls, 5 s window, 1 run")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SDPs)")
     ap.add_argument("--mediagw", required=True, help=argparse.SUPPRESS)

@@ -233,6 +233,16 @@ void RtpStream::route()
 void RtpStream::park()
 {
     route_input_(nullptr);
+    // What still arrives is dropped before the output is cut: forwarded RTP
+    // crosses from udpsrc's thread to the output with no jitter buffer
+    // between, and a NOT_LINKED there would end the gateway with "Internal
+    // data stream error" while the call is torn down.
+    if (depay_) {
+        GstPad *src = gst_element_get_static_pad(depay_, "src");
+        gst_pad_add_probe(src, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                          [](GstPad *, GstPadProbeInfo *, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr, nullptr);
+        gst_object_unref(src);
+    }
     gst_ghost_pad_set_target(GST_GHOST_PAD(output_), nullptr);
 }
 
@@ -421,8 +431,21 @@ GstPadProbeReturn RtpStream::on_upstream(GstPad *, GstPadProbeInfo *info, gpoint
 {
     auto self = static_cast<RtpStream *>(data);
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-    if (gst_video_event_is_force_key_unit(event) && !self->params_.nack_pli && !self->params_.ccm_fir &&
-        self->keyframe_hook)
+    if (!gst_video_event_is_force_key_unit(event))
+        return GST_PAD_PROBE_OK;
+    // A request from another RTP session (webrtcbin's, relaying a browser's
+    // PLI) names that session's SSRC: our rtpsession would look for it among
+    // the caller's sources, find nothing and send no PLI (seen with RTP
+    // forwarded: a browser waited for the caller's next periodic keyframe).
+    // Without it, rtpbin's SSRC demuxer names the caller's.
+    if (gst_structure_has_field(gst_event_get_structure(event), "ssrc")) {
+        GstEvent *plain = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM,
+                                               gst_structure_copy(gst_event_get_structure(event)));
+        gst_structure_remove_field(gst_event_writable_structure(plain), "ssrc");
+        gst_event_unref(event);
+        info->data = plain;
+    }
+    if (!self->params_.nack_pli && !self->params_.ccm_fir && self->keyframe_hook)
         self->keyframe_hook();
     return GST_PAD_PROBE_OK;
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A SIP caller meets a browser through pipelines/sip-to-browser.toml.
 
-Usage: browser_call.py opus|opus-forward|PCMU|H264   (the caller's codecs:
+Usage: browser_call.py opus|opus-payload|PCMU|H264   (the caller's codecs:
 Opus or G.711 audio with VP8 video, or Opus audio with H.264 video;
-opus-forward: Opus + VP8 with sip-sofia's rtp_forward on)
+opus-payload: Opus + VP8 with sip-sofia's rtp_forward off)
 
 In a private network namespace (Chromium needs a non-loopback interface):
 baresip calls the gateway with a 1 kHz tone and video; a headless Chromium
@@ -14,8 +14,9 @@ Asserted:
   - the caller hears the browser (baresip's recording: 440 Hz) and decodes its
     video (a 320x240 snapshot);
   - the gateway's links pass Opus and VP8/H.264 through both ways and
-    transcode G.711 (log); with rtp_forward the caller's Opus and VP8 RTP is
-    forwarded to the browser as RTP (no depayloading, no jitter buffer);
+    transcode G.711 (log); the caller's Opus, VP8 and H.264 RTP is forwarded
+    to the browser as RTP (no depayloading, no jitter buffer), or with
+    rtp_forward off depayloaded and payloaded again;
     a new browser asks the caller for a keyframe; participant.joined;
   - the browser leaves: participant.left, room.empty, and the gateway hangs
     up with a BYE (baresip's call closes), then re-arms for the next call.
@@ -34,17 +35,17 @@ MIC_HZ = 440
 
 def main():
     variant = sys.argv[1] if len(sys.argv) > 1 else "opus"
-    audio, video = {"opus": ("opus", "VP8"), "opus-forward": ("opus", "VP8"), "PCMU": ("PCMU", "VP8"),
+    audio, video = {"opus": ("opus", "VP8"), "opus-payload": ("opus", "VP8"), "PCMU": ("PCMU", "VP8"),
                     "H264": ("opus", "*")}[variant]
-    forward = variant == "opus-forward"
+    forward = variant != "opus-payload"
     browser.require_browser()
     mgwtest.require_tools("baresip", "sox")
     browser.enter_private_netns()
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
         extra = ["--set", "sip.video_codecs=H264"] if variant == "H264" else []
-        if forward:
-            extra = ["--set", "sip.rtp_forward=true"]
+        if not forward:
+            extra = ["--set", "sip.rtp_forward=false"]
         gw, sip_port, http_port = wc.start_gateway(procs, extra)
         bs = wc.call_gateway(procs, wd, gw, sip_port, audio, video)
         with wc.join(wd, http_port, "chromium", MIC_HZ) as b:
@@ -83,9 +84,10 @@ def main():
                 check("sip.audio->web.audio: passthrough of audio/x-opus" in log, "Opus passes through to the browser")
             check("web.audio->sip.audio: passthrough of audio/x-opus" in log, "Opus passes through to the caller")
         vcaps = "video/x-h264" if variant == "H264" else "video/x-vp8"
+        vname = "H264" if variant == "H264" else "VP8"
         if forward:
             check("sip.video->web.video: passthrough of application/x-rtp" in log and
-                  "video VP8 forwarded as RTP" in log, "the caller's VP8 RTP is forwarded to the browser as RTP")
+                  f"video {vname} forwarded as RTP" in log, f"the caller's {vname} RTP is forwarded to the browser as RTP")
         else:
             check(f"sip.video->web.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the browser")
         check(f"web.video->sip.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the caller")
