@@ -147,6 +147,7 @@ public:
 
     bool start(std::string &error) override
     {
+        failed_ = browser_gone_ = false; // a new room session
         try {
             if (join_at_start_)
                 read_join_script();
@@ -471,6 +472,7 @@ private:
 
     void shut_down()
     {
+        browser_gone_ = true; // from here on a failure is reported at once, never waited on (no timer outlives us)
         runner_.reset();
         for (guint *timer : {&stats_timer_, &fit_timer_, &alone_timer_, &exit_wait_timer_})
             if (*timer) {

@@ -12,10 +12,12 @@ pipelines/sip-to-browser.toml with sip-sofia's rtp_forward on. A
 hand-written caller offers Opus + VP8 over RTP/AVPF with nack pli and sends
 VP8 with a single keyframe (GStreamer, relayed from its video port). A
 webrtcbin client (one sendrecv session) joins; once the join's own request
-has passed, the client asks for a keyframe (its webrtcbin sends a PLI).
-Asserted: the video is forwarded as RTP and reaches the client; a PLI for
-the caller's SSRC arrives on the caller's video RTCP port within 1.5 s of the
-client's request, from the gateway's video RTCP port.
+has passed, the client asks for a keyframe (its webrtcbin sends a PLI; its
+decoder, never given one, keeps asking too). Asserted: the video is
+forwarded as RTP and reaches the client; a PLI for the caller's SSRC arrives
+on the caller's video RTCP port within 1.5 s of the client's request, from
+the gateway's video RTCP port. (Before the fix, only the join's own PLI
+came.)
 """
 import os
 import random
