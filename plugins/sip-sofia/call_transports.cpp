@@ -2,7 +2,6 @@
 
 #include "nat/ice_sdp.hpp"
 #include "nat/ice_settings.hpp"
-#include "nat/ice_transport.hpp"
 #include "nat/turn_settings.hpp"
 #include "nat/turn_transport.hpp"
 #include "media/udp_transport.hpp"
@@ -18,7 +17,7 @@ bool CallTransports::open(const std::string &bind_address, bool video, std::stri
     ready_ = false;
     if (ice_) { // ready once gathered
         auto ice = [ice = ice_](const char *label) -> std::unique_ptr<MediaTransport> {
-            return std::make_unique<IceTransport>(ice, label);
+            return ice->transport(label);
         };
         if (media_.open(bind_address, error, video, ice))
             return true;
@@ -109,8 +108,8 @@ bool CallTransports::start_ice(const std::string &offer, std::string &error)
     // We control when we offer, and against an ICE-lite peer (RFC 8445 section 6.1.1).
     const bool controlling = offer.empty() || peer.audio.lite || peer.video.lite;
     servers.ports = host_.rtp_ports;
-    ice_ = std::make_shared<IceSession>(servers, controlling, turn_log());
-    return true;
+    ice_ = make_ice_call(servers, controlling, turn_log(), error);
+    return ice_ != nullptr;
 }
 
 void CallTransports::turn_failed(const std::string &error)

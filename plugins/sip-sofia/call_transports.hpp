@@ -6,7 +6,7 @@
 #pragma once
 
 #include "media/rtp_media.hpp"
-#include "nat/ice_session.hpp"
+#include "nat/ice_call.hpp"
 #include "nat/turn_client.hpp" // TurnServerConfig, TurnLog
 
 #include <gst/gst.h>
@@ -50,7 +50,7 @@ public:
     // and says why, for a Warning header or a failed dial.
     std::string failed(const std::string &error);
     // This call's ICE agent, nullptr when it has none.
-    IceSession *ice() const { return ice_.get(); }
+    IceCall *ice() const { return ice_.get(); }
     // The call is over: the next one chooses again.
     void end_call();
 
@@ -63,7 +63,7 @@ private:
     RtpMedia &media_;
     Host host_;
     bool ready_ = false;
-    std::shared_ptr<IceSession> ice_; // media_nat = ice and a peer that does ICE
+    std::shared_ptr<IceCall> ice_; // media_nat = ice and a peer that does ICE
 };
 
 } // namespace sipsofia

@@ -4,7 +4,7 @@
 // file wires them to the core (properties, ports, events).
 #include "call_transports.hpp"
 #include "media/rtp_media.hpp"
-#include "nat/ice_session.hpp"
+#include "nat/ice_call.hpp"
 #include "sdp/sdp_checks.hpp"
 #include "sdp/sdp_negotiation.hpp"
 #include "sdp/srtp.hpp"
@@ -457,7 +457,7 @@ private:
             gst_object_unref(out);
         }
         // The last call's ICE agent may still be giving its TURN allocations back.
-        sipsofia::IceSession::when_closed(1000, [this] { stopped(); });
+        sipsofia::when_ice_closed(1000, [this] { stopped(); });
     }
 
     void disarm_rtp_timer()
@@ -626,7 +626,7 @@ private:
     bool offers_video() const { return !list("video_codecs").empty(); }
 
     // This call's ICE agent (media_nat = ice and a peer that does ICE), or nullptr.
-    sipsofia::IceSession *ice() const { return transports_->ice(); }
+    sipsofia::IceCall *ice() const { return transports_->ice(); }
 
     // The relay of an answered INVITE settled (main loop).
     void media_settled(const SipAgent::Offer &o, const std::string &error)

@@ -9,8 +9,7 @@
 #pragma once
 
 #include "nat/ice_sdp.hpp"
-#include "nat/turn_client.hpp" // TurnServerConfig, TurnLog
-#include "net/port_range.hpp"
+#include "nat/ice_servers.hpp"
 
 #include <nice/agent.h>
 
@@ -22,13 +21,6 @@
 
 namespace sipsofia {
 
-struct IceServers {
-    std::string stun_host; // IP literal; "" = no STUN server
-    int stun_port = 3478;
-    std::optional<TurnServerConfig> turn; // relayed candidates (UDP allocations)
-    bool relay_only = false;              // the turn node's policy: only relayed candidates
-    mgwnet::PortRange ports;              // host candidates' ports (rtp_ports); any: the kernel's
-};
 
 class IceSession {
 public:

@@ -4,7 +4,7 @@
 // relay mode uses it: turn_settings.hpp) and the relay-only policy.
 #pragma once
 
-#include "nat/ice_session.hpp"
+#include "nat/ice_servers.hpp"
 
 #include <gst/gst.h>
 

@@ -11,6 +11,8 @@ socket to its interface and would drop packets between two local addresses).
 SIP stays on loopback for the hand-written caller (rawcaller.py).
 
 Asserted:
+  - the gateway maps libnice only once a call does ICE (its ICE agent is a
+    module loaded on demand);
   - a hand-written INVITE with ICE attributes gets an answer with
     a=ice-ufrag, a=ice-pwd and host candidates on 10.77.0.1 whose RTP one is
     the default in c=/m=; offered a=rtcp-mux is answered, with no RTCP
@@ -97,6 +99,12 @@ def check_tone(wav, what):
     mgwtest.log(f"{what}: RMS {level:.3f}, {freq} Hz")
     check(level > 0.05 and freq is not None and abs(freq - TONE_HZ) <= 0.02 * TONE_HZ,
           f"{what}: the {TONE_HZ} Hz tone comes back (RMS {level:.3f}, {freq and round(freq, 1)} Hz)")
+
+
+def mapped(proc, name):
+    """Whether process `proc` has a file whose name contains `name` mapped."""
+    with open(f"/proc/{proc.pid}/maps") as f:
+        return name in f.read()
 
 
 def sdp_checks(procs, gw, gw_port):
@@ -216,8 +224,12 @@ def main():
         tone = os.path.join(wd, "tone.wav")
         mgwtest.make_tone_wav(tone, TONE_HZ, 30, rate=8000, volume=0.5)
         gw, gw_port = start_gateway(procs, "gateway")
+        # The ICE agent's module (libnice and what it loads) comes with the first call that does ICE.
+        check(not mapped(gw, "libnice"), "before any ICE call the gateway has not loaded libnice")
 
         sdp_checks(procs, gw, gw_port)
+        check(mapped(gw, "libmgw-sip-sofia-ice.so") and mapped(gw, "libnice"),
+              "an ICE offer loaded the ICE module and libnice")
 
         out = procs.output(tone_call(procs, wd, gw, gw_port, tone, "baresip-ice", ice=True).proc)
         check(siptest.wait_events(procs, gw, "ended", 3, 5), "the gateway ended the ICE call")
