@@ -3,7 +3,8 @@
 // candidates on the RTP address, server-reflexive ones from a STUN server
 // and relayed ones from a TURN server (both from the `turn` node), with
 // gathering bounded by kGatherTimeoutMs. The SIP node hands it the peer's
-// SDP and asks it for our ICE attributes; each m= line's IceTransport
+// SDP and asks it for our ICE attributes (through nat/ice_call.hpp: this
+// lives in the module libmgw-sip-sofia-ice.so); each m= line's IceTransport
 // (ice_transport.hpp) carries the media over the pair the checks select.
 // UPnP and ICE-TCP are off: no SSDP multicast, UDP only.
 #pragma once
@@ -20,7 +21,6 @@
 #include <vector>
 
 namespace sipsofia {
-
 
 class IceSession {
 public:
