@@ -38,7 +38,8 @@ public:
 
     // A call gets an ICE agent when it will carry our offer (`offer` empty)
     // or when the peer's offer has ICE attributes; other peers keep plain RTP
-    // (or the TURN relay). false: the `ice` node's servers are unusable.
+    // (or the TURN relay). false: the `ice` node's servers are unusable, or
+    // the ICE module cannot be loaded (`error` says which).
     bool start_ice(const std::string &offer, std::string &error);
     // Opens this call's RTP transports; ready() tells whether their
     // addresses are known yet (a relay or ICE answers later).

@@ -230,6 +230,21 @@ def invite_without_sdp(sip, gw_port, answer_media, user="caller", timeout=10):
     mgwtest.fail(f"no final response to the INVITE without SDP within {timeout} s")
 
 
+def plis(pkt):
+    """(sender SSRC, media SSRC) of each PLI (RFC 4585: PT 206, FMT 1) in
+    compound RTCP packet `pkt`."""
+    out, off = [], 0
+    while off + 4 <= len(pkt):
+        b0, pt, length = struct.unpack("!BBH", pkt[off:off + 4])
+        if b0 >> 6 != 2:
+            break
+        size = 4 * (length + 1)
+        if pt == 206 and (b0 & 0x1f) == 1 and size >= 12 and off + 12 <= len(pkt):
+            out.append(struct.unpack("!II", pkt[off + 4:off + 12]))
+        off += size
+    return out
+
+
 def media_port(sdp, kind="audio"):
     """The port of the first m=`kind` line of an SDP."""
     return int(sdp.split(f"m={kind} ", 1)[1].split()[0])

@@ -21,23 +21,9 @@ import sys
 import time
 
 import mgwtest
-from rawcaller import bye, invite, rtp_pair, udp
+from rawcaller import bye, invite, plis, rtp_pair, udp
 
 WITHIN_S = 2.0
-
-
-def plis(pkt):
-    """(sender SSRC, media SSRC) of each PLI in compound RTCP packet `pkt`."""
-    out, off = [], 0
-    while off + 4 <= len(pkt):
-        b0, pt, length = struct.unpack("!BBH", pkt[off:off + 4])
-        if b0 >> 6 != 2:
-            break
-        size = 4 * (length + 1)
-        if pt == 206 and (b0 & 0x1f) == 1 and size >= 12 and off + 12 <= len(pkt):
-            out.append(struct.unpack("!II", pkt[off + 4:off + 12]))
-        off += size
-    return out
 
 
 def main():

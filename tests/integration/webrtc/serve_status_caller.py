@@ -16,8 +16,8 @@ import mgwtest
 
 sys.path.insert(0, os.path.join(mgwtest.SOURCE_ROOT, "tests", "integration", "sip"))
 import rawcaller  # noqa: E402
+import webrtc_common as wc  # noqa: E402
 
-PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-browser.toml")
 TOKEN = "status-token-3"
 CALLERS = ['mal"lo\\ry\x01\x1f%22%5C%00caf\u00e9\u2603', 'caf\u00e9\u2603', 'back\\slash', 'qu"ote', 'tab\tx',
            'caf%C3%A9%22%5C%0A%FF']
@@ -35,12 +35,8 @@ def get_status(port, token=None):
 def main():
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
-        sip_port, http_port = mgwtest.free_port(), mgwtest.free_port()
-        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "-v", "--set", f"web.token={TOKEN}",
-                                     "--set", "gateway.after_call=rearm"],
-                         env={"SIP_LISTEN": f"udp:127.0.0.1:{sip_port}", "HTTP_LISTEN": f"127.0.0.1:{http_port}"})
-        if not procs.wait_for_output(gw, r"listening on sip:", 15):
-            mgwtest.fail("the gateway never listened for SIP")
+        gw, sip_port, http_port = wc.start_gateway(procs, ["--set", f"web.token={TOKEN}",
+                                                          "--set", "gateway.after_call=rearm"])
         sip = rawcaller.udp()
         rtp, _rtcp = rawcaller.rtp_pair()
         media = f"m=audio {rtp.getsockname()[1]} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"

@@ -21,7 +21,6 @@ came.)
 """
 import os
 import random
-import struct
 import sys
 import threading
 import time
@@ -30,23 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "sip"))
 import mgwtest  # noqa: E402
 import rawcaller  # noqa: E402
+import webrtc_common as wc  # noqa: E402
 
-PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-browser.toml")
 WITHIN_S = 1.5
-
-
-def plis(pkt):
-    """Media SSRCs of the PLIs in compound RTCP packet `pkt`."""
-    out, off = [], 0
-    while off + 4 <= len(pkt):
-        b0, pt, length = struct.unpack("!BBH", pkt[off:off + 4])
-        if b0 >> 6 != 2:
-            break
-        size = 4 * (length + 1)
-        if pt == 206 and (b0 & 0x1f) == 1 and off + 12 <= len(pkt):
-            out.append(struct.unpack("!I", pkt[off + 8:off + 12])[0])
-        off += size
-    return out
 
 
 class Caller:
@@ -77,7 +62,7 @@ class Caller:
                 busy = True
             for pkt, addr in self._drain(self.video_rtcp):
                 busy = True
-                for media_ssrc in plis(pkt):
+                for _, media_ssrc in rawcaller.plis(pkt):
                     (self.plis if media_ssrc == self.ssrc else self.foreign).append((time.monotonic(), addr))
             for s in self.others:
                 for _ in self._drain(s):
@@ -101,11 +86,7 @@ def main():
         mgwtest.skip(f"GStreamer python bindings missing (python3-gi): {e}")
     check = mgwtest.check
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
-        sip_port, http_port = mgwtest.free_port(), mgwtest.free_port("tcp")
-        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "--set", "sip.rtp_forward=true"],
-                         env={"SIP_LISTEN": f"udp:127.0.0.1:{sip_port}", "HTTP_LISTEN": f"127.0.0.1:{http_port}"})
-        if not procs.wait_for_output(gw, r"listening on sip:", 15):
-            mgwtest.fail("the gateway did not start")
+        gw, sip_port, http_port = wc.start_gateway(procs, ["--set", "sip.rtp_forward=true"])
         sip, relay = rawcaller.udp(), rawcaller.udp()
         audio, audio_rtcp = rawcaller.rtp_pair()
         video, video_rtcp = rawcaller.rtp_pair()

@@ -29,8 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "sip"))
 import mgwtest  # noqa: E402
 import rawcaller  # noqa: E402
+import webrtc_common as wc  # noqa: E402
 
-PIPELINE = os.path.join(mgwtest.SOURCE_ROOT, "pipelines", "sip-to-browser.toml")
 PEER = os.path.join(mgwtest.SOURCE_ROOT, "tests", "lib", "webrtcpeer.py")
 PT, SECONDS, EVERY = 96, 8, 50
 
@@ -81,11 +81,7 @@ def main():
     check = mgwtest.check
     frames = opus_tone_frames(SECONDS)
     with mgwtest.workdir() as wd, mgwtest.Procs(wd) as procs:
-        sip_port, http_port = mgwtest.free_port(), mgwtest.free_port("tcp")
-        gw = procs.start("gateway", [mgwtest.MEDIAGW, "run", PIPELINE, "--set", "sip.rtp_forward=true"],
-                         env={"SIP_LISTEN": f"udp:127.0.0.1:{sip_port}", "HTTP_LISTEN": f"127.0.0.1:{http_port}"})
-        if not procs.wait_for_output(gw, r"listening on sip:", 15):
-            mgwtest.fail("the gateway did not start")
+        gw, sip_port, http_port = wc.start_gateway(procs, ["--set", "sip.rtp_forward=true"])
         sip = rawcaller.udp()
         rtp, _rtcp = rawcaller.rtp_pair()
         media = f"m=audio {rtp.getsockname()[1]} RTP/AVP {PT}\r\na=rtpmap:{PT} opus/48000/2\r\na=sendrecv\r\n"
