@@ -5,6 +5,7 @@
 // 2 bad input (usage, pipeline errors, a plugin refusing its node).
 #include "control_channel.hpp"
 #include "gateway.hpp"
+#include "gateway_group.hpp"
 #include "graph_spec.hpp"
 #include "log.hpp"
 #include "pipeline_desc.hpp"
@@ -35,6 +36,10 @@ const char *usage_text = R"(Usage: mediagw [OPTIONS] COMMAND [ARGS]
 
 Commands:
   run FILE         run the gateway described by the pipeline FILE
+  run FILE [--set ...] FILE [--set ...] ...
+                   dense mode: several gateways in one process, each with
+                   its own nodes and SIP endpoint; a --set after a FILE is
+                   that gateway's, one before the first FILE is everyone's
   validate FILE    check FILE (and --set overrides) without running anything
   plugins          list the plugins found: name, version, path, description
   inspect PLUGIN   show a plugin's properties, ports and events
@@ -62,7 +67,8 @@ struct Options {
     bool markdown = false; // inspect --markdown
     std::string command;
     std::vector<std::string> args;
-    std::vector<std::string> overrides;
+    std::vector<std::string> overrides;            // before the first FILE: every gateway's
+    std::vector<std::vector<std::string>> file_overrides; // after FILE i: its own
     int control_fd = -1;
 };
 
@@ -177,13 +183,15 @@ int cmd_inspect_markdown(const std::vector<std::string> &names)
     return exit_ok;
 }
 
-std::optional<GraphSpec> load(const Options &opt, PluginRegistry &registry)
+std::optional<GraphSpec> load(const Options &opt, PluginRegistry &registry, size_t file = 0)
 {
     Diagnostics diags;
-    auto desc = load_pipeline_file(opt.args[0], process_environment(), diags);
+    auto desc = load_pipeline_file(opt.args[file], process_environment(), diags);
     std::optional<GraphSpec> graph;
     if (desc) {
         for (auto &o : opt.overrides)
+            apply_override(*desc, o, diags);
+        for (auto &o : opt.file_overrides[file])
             apply_override(*desc, o, diags);
         graph = resolve_graph(*desc, registry, diags);
     }
@@ -207,8 +215,33 @@ int cmd_validate(const Options &opt)
     return exit_ok;
 }
 
+// Dense mode: every FILE is a gateway of this process. All are built before
+// any starts, so one bad FILE leaves nothing running.
+int cmd_run_dense(const Options &opt)
+{
+    PluginRegistry registry(PluginRegistry::default_search_path());
+    std::vector<std::unique_ptr<Gateway>> gateways;
+    for (size_t i = 0; i < opt.args.size(); ++i) {
+        auto graph = load(opt, registry, i);
+        if (!graph)
+            return exit_bad_input;
+        auto gateway = std::make_unique<Gateway>(std::move(*graph));
+        gateway->set_label(gateway->name() + "#" + std::to_string(i + 1));
+        std::string error;
+        if (!gateway->build(error)) {
+            log(MGW_LOG_ERROR, "core", opt.args[i] + " (gateway #" + std::to_string(i + 1) + "): " + error);
+            return exit_bad_input;
+        }
+        gateways.push_back(std::move(gateway));
+    }
+    log(MGW_LOG_INFO, "core", "dense mode: " + std::to_string(gateways.size()) + " gateways in this process");
+    return GatewayGroup(std::move(gateways)).run();
+}
+
 int cmd_run(const Options &opt)
 {
+    if (opt.args.size() > 1)
+        return cmd_run_dense(opt);
     // The channel's last line says how the gateway ended, whatever the way.
     std::unique_ptr<ControlChannel> control;
     if (opt.control_fd >= 0) {
@@ -291,7 +324,7 @@ int main(int argc, char **argv)
             auto v = value("--set");
             if (!v)
                 return usage_error("--set needs NODE.PROPERTY=VALUE");
-            opt.overrides.push_back(*v);
+            (opt.args.empty() ? opt.overrides : opt.file_overrides.back()).push_back(*v);
         } else if (a == "--control-fd" || a.rfind("--control-fd=", 0) == 0) {
             auto v = value("--control-fd");
             char *end = nullptr;
@@ -305,6 +338,7 @@ int main(int argc, char **argv)
             opt.command = a;
         } else {
             opt.args.push_back(a);
+            opt.file_overrides.emplace_back();
         }
     }
     if (opt.command.empty())
@@ -324,8 +358,13 @@ int main(int argc, char **argv)
         return need(1, "one PLUGIN name") ?: cmd_inspect(opt.args[0]);
     if (opt.command == "validate")
         return need(1, "one pipeline FILE") ?: cmd_validate(opt);
-    if (opt.command == "run")
-        return need(1, "one pipeline FILE") ?: cmd_run(opt);
+    if (opt.command == "run") {
+        if (opt.args.empty())
+            return usage_error("run takes a pipeline FILE (several: dense mode)");
+        if (opt.args.size() > 1 && opt.control_fd >= 0)
+            return usage_error("--control-fd runs one gateway (one FILE)");
+        return cmd_run(opt);
+    }
     if (opt.command == "serve") {
         if (int bad = need(1, "one serve FILE"))
             return bad;

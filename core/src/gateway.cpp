@@ -172,7 +172,7 @@ bool Gateway::build(std::string &error)
         NodeSpec &ns = spec_.nodes[i];
         rt->spec = &ns;
         rt->host = {this, i};
-        rt->category = std::string(ns.plugin->info->name) + "/" + ns.name;
+        rt->category = category(std::string(ns.plugin->info->name) + "/" + ns.name);
         for (size_t p = 0; p < ns.plugin->info->n_properties; ++p) {
             const auto &ps = ns.plugin->info->properties[p];
             if (const GValue *v = gst_structure_get_value(ns.properties.get(), ps.name))
@@ -374,30 +374,42 @@ bool Gateway::closes_cycle(const LinkSpec &link) const
 int Gateway::run()
 {
     loop_ = g_main_loop_new(nullptr, FALSE);
-    GstBus *bus = gst_element_get_bus(pipeline_);
-    bus_watch_ = gst_bus_add_watch(bus, on_bus, this);
-    gst_object_unref(bus);
     auto on_signal = [](gpointer data) -> gboolean {
-        auto self = static_cast<Gateway *>(data);
-        if (self->stopping_) {
-            log(MGW_LOG_WARNING, "core", "second signal: stopping without waiting for the drain");
-            self->finish();
-        } else {
-            self->stop("signal received", 0);
-        }
+        static_cast<Gateway *>(data)->signal_received();
         return G_SOURCE_CONTINUE;
     };
     signal_int_ = g_unix_signal_add(SIGINT, on_signal, this);
     signal_term_ = g_unix_signal_add(SIGTERM, on_signal, this);
+    if (start())
+        g_main_loop_run(loop_);
+    return exit_code_;
+}
 
+void Gateway::signal_received()
+{
+    if (finished_)
+        return;
+    if (stopping_) {
+        log(MGW_LOG_WARNING, category("core"), "second signal: stopping without waiting for the drain");
+        finish();
+    } else {
+        stop("signal received", 0);
+    }
+}
+
+bool Gateway::start()
+{
+    GstBus *bus = gst_element_get_bus(pipeline_);
+    bus_watch_ = gst_bus_add_watch(bus, on_bus, this);
+    gst_object_unref(bus);
     if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-        log(MGW_LOG_ERROR, "core", "the pipeline refused to start (see the errors above)");
+        log(MGW_LOG_ERROR, category("core"), "the pipeline refused to start (see the errors above)");
         exit_code_ = 1;
         finish();
         // Deliver the bus errors that explain why.
         while (g_main_context_iteration(nullptr, FALSE))
             ;
-        return exit_code_;
+        return false;
     }
     end_unfed_inputs();
     for (auto &n : nodes_)
@@ -406,14 +418,14 @@ int Gateway::run()
     if (!stopping_) {
         arm_timer(idle_timer_, spec_.gateway.idle_timeout, "no call within gateway.idle_timeout");
         arm_timer(run_timer_, spec_.gateway.max_duration, "gateway.max_duration reached");
-        log(MGW_LOG_INFO, "core", "gateway '" + spec_.gateway.name + "' ready");
+        log(MGW_LOG_INFO, category("core"), "gateway '" + spec_.gateway.name + "' ready");
         if (on_ready)
             on_ready();
     }
-    if (!finished_)
-        g_main_loop_run(loop_);
-    return exit_code_;
+    return !finished_;
 }
+
+std::string Gateway::category(const std::string &what) const { return label_.empty() ? what : label_ + " " + what; }
 
 // An input nobody feeds is an empty stream: end it at once, so that the
 // pipeline's end of stream never waits for a sink that gets nothing.
@@ -491,7 +503,7 @@ void Gateway::host_fail(size_t node, const char *reason)
     std::string why = "node '" + spec_.nodes[node].name + "': " + reason;
     on_main_loop([this, why] {
         --pending_;
-        log(MGW_LOG_ERROR, "core", why);
+        log(MGW_LOG_ERROR, category("core"), why);
         stop(why, 1);
     });
 }
@@ -546,7 +558,7 @@ void Gateway::keep_values(size_t source, const GstStructure *values)
         values_[node.name + "." + field] = text ? text : "";
         kept += std::string(kept.empty() ? "" : ", ") + field;
     }
-    log(MGW_LOG_INFO, "event", node.name + "/values: " + kept);
+    log(MGW_LOG_INFO, category("event"), node.name + "/values: " + kept);
 }
 
 void Gateway::deliver(size_t source, GstStructure *event)
@@ -556,9 +568,9 @@ void Gateway::deliver(size_t source, GstStructure *event)
     if (name == "values")
         keep_values(source, event);
     else if (name == "dtmf" && log_level() < MGW_LOG_DEBUG) // digits may be a PIN: shown with -v only
-        log(MGW_LOG_INFO, "event", from + "/dtmf (the digit is logged at debug level)");
+        log(MGW_LOG_INFO, category("event"), from + "/dtmf (the digit is logged at debug level)");
     else
-        log(MGW_LOG_INFO, "event", from + "/" + structure_text(event));
+        log(MGW_LOG_INFO, category("event"), from + "/" + structure_text(event));
     if (on_event)
         on_event(from, event);
     for (size_t i = 0; i < nodes_.size(); ++i)
@@ -579,7 +591,7 @@ void Gateway::deliver(size_t source, GstStructure *event)
 
 void Gateway::inject(const std::string &source, GstStructure *event)
 {
-    log(MGW_LOG_INFO, "event", source + "/" + structure_text(event));
+    log(MGW_LOG_INFO, category("event"), source + "/" + structure_text(event));
     for (auto &n : nodes_)
         if (n->state == NodeState::Running && n->ops.event)
             n->ops.event(n->node, source.c_str(), event);
@@ -603,7 +615,7 @@ void Gateway::call_ended()
         stop("the call ended (after_call = \"exit\")", 0);
         return;
     }
-    log(MGW_LOG_INFO, "core", "the call ended: re-arming (after_call = \"rearm\")");
+    log(MGW_LOG_INFO, category("core"), "the call ended: re-arming (after_call = \"rearm\")");
     values_.clear();
     for (auto &n : nodes_)
         if (!n->spec->start_on.empty())
@@ -633,7 +645,7 @@ void Gateway::stop(const std::string &reason, int exit_code)
         return;
     stopping_ = true;
     stop_reason_ = reason;
-    log(MGW_LOG_INFO, "core", "stopping: " + reason);
+    log(MGW_LOG_INFO, category("core"), "stopping: " + reason);
     for (guint *t : {&idle_timer_, &call_timer_, &run_timer_})
         disarm_timer(*t);
     drain_timer_ = g_timeout_add(
@@ -641,7 +653,7 @@ void Gateway::stop(const std::string &reason, int exit_code)
         [](gpointer data) -> gboolean {
             auto self = static_cast<Gateway *>(data);
             self->drain_timer_ = 0;
-            log(MGW_LOG_WARNING, "core", "drain timeout: stopping now; no end of stream in " + self->sinks_not_eos());
+            log(MGW_LOG_WARNING, self->category("core"), "drain timeout: stopping now; no end of stream in " + self->sinks_not_eos());
             self->finish();
             return G_SOURCE_REMOVE;
         },
@@ -723,6 +735,8 @@ void Gateway::finish()
     gst_element_set_state(pipeline_, GST_STATE_NULL);
     if (loop_)
         g_main_loop_quit(loop_);
+    if (on_finished)
+        on_finished();
 }
 
 void Gateway::arm_timer(guint &id, int64_t seconds, const char *why)
@@ -775,9 +789,9 @@ gboolean Gateway::on_bus(GstBus *, GstMessage *msg, gpointer data)
             gst_message_parse_warning(msg, &err, &debug);
         gchar *path = gst_object_get_path_string(GST_MESSAGE_SRC(msg));
         std::string text = std::string(path) + ": " + err->message;
-        log(is_error ? MGW_LOG_ERROR : MGW_LOG_WARNING, "gst", text);
+        log(is_error ? MGW_LOG_ERROR : MGW_LOG_WARNING, self->category("gst"), text);
         if (debug)
-            log(MGW_LOG_DEBUG, "gst", debug);
+            log(MGW_LOG_DEBUG, self->category("gst"), debug);
         g_free(path);
         g_free(debug);
         g_error_free(err);

@@ -28,6 +28,18 @@ public:
     // Run the default main loop until the gateway has stopped; returns the
     // exit code (0 done, 1 runtime failure). Installs SIGINT/SIGTERM handlers.
     int run();
+    // For several gateways on one main loop (GatewayGroup): start the
+    // pipeline and the nodes on the default main context; false when the
+    // gateway ended at once. on_finished runs (on the main loop) when it has
+    // stopped; exit_code() then says how.
+    bool start();
+    std::function<void()> on_finished;
+    bool finished() const { return finished_; }
+    int exit_code() const { return exit_code_; }
+    // SIGINT/SIGTERM: the first begins the drain, the second ends it.
+    void signal_received();
+    // Prefixes every log category, e.g. "sip-echo#2" (before build()).
+    void set_label(const std::string &label) { label_ = label; }
     // Begin the bounded drain (from the main loop).
     void stop(const std::string &reason, int exit_code);
 
@@ -55,6 +67,7 @@ private:
     enum class NodeState { Waiting, Running, Stopping, Idle };
     struct NodeRuntime;
 
+    std::string category(const std::string &what) const; // a log category, labelled
     void deliver(size_t source, GstStructure *event); // main loop; takes ownership
     void keep_values(size_t source, const GstStructure *values);
     Environment call_values() const;
@@ -76,6 +89,7 @@ private:
     template <typename F> void on_main_loop(F &&f);
 
     GraphSpec spec_;
+    std::string label_;
     std::vector<std::unique_ptr<NodeRuntime>> nodes_;
     std::vector<std::unique_ptr<LinkAdapter>> links_;
     std::vector<GstPad *> bridge_pads_; // loop bridges: pads of no element

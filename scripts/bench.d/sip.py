@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """scripts/bench sip: N sip-echo gateways (one process and SIP port each) against
-one baresip echo service (module echo.so), the same N concurrent G.711 calls each.
+one baresip echo service (module echo.so), the same N concurrent G.711 calls each;
+with --dense also the N gateways in one process (`mediagw run FILE FILE ...`),
+baresip's process model.
 
 Per run and per peer: start the peer(s) and time exec -> ready line; place N
 calls with one sipp (SIP only, injection file of ports, uac_media.xml) whose SDP
@@ -279,6 +281,20 @@ def start_mediagw(procs, args, n, wd):
     return out
 
 
+def start_dense(procs, args, n, wd):
+    """n gateways in one process: (proc, [sip ports in gateway order], exec -> all ready, ms)."""
+    pipeline = os.path.join(ROOT, "pipelines", "sip-echo.toml")
+    t0 = time.monotonic()
+    p = procs.start([args.mediagw, "run"] + [pipeline] * n, os.path.join(wd, "dense.log"),
+                    env={"SIP_LISTEN": "udp:127.0.0.1:0"})
+    m, t1 = wait_line(p, r"(?s)(?:.*?\[sip-echo#\d+ sip-sofia/sip\] listening on sip:[\d.]+:\d+){%d}" % n, 30)
+    if not m:
+        raise SystemExit(f"bench: dense gateways not ready (exit {p.poll()}), see {p.logfile}")
+    ports = dict((int(i), int(port)) for i, port in
+                 re.findall(r"\[sip-echo#(\d+) sip-sofia/sip\] listening on sip:[\d.]+:(\d+)", m.group(0)))
+    return p, [ports[i + 1] for i in range(n)], (t1 - t0) * 1000
+
+
 def start_baresip(procs, wd):
     conf = os.path.join(wd, "baresip")
     os.makedirs(conf, exist_ok=True)
@@ -352,6 +368,16 @@ def phase_mediagw(procs, args, wd):
     return r
 
 
+def phase_dense(procs, args, wd):
+    p, ports, startup = start_dense(procs, args, args.n, wd)
+    try:
+        r = run_calls(procs, args, ports, [p.pid], wd, "dense")
+    finally:
+        procs.stop([p])
+    r["startup_ms"] = [startup]
+    return r
+
+
 def phase_baresip(procs, args, wd):
     p, port, startup = start_baresip(procs, wd)
     try:
@@ -406,39 +432,48 @@ def fmt_runs(vals, f):
     return f"{f.format(min(vals))} / {f.format(statistics.median(vals))}"
 
 
+RATIO_KEYS = ("cpu_per_call", "mem_per_call_mb", "pss_per_call_mb", "startup_ms")
+
+
 def report(args, runs):
-    g = [digest(r["mediagw"]) for r in runs]
-    b = [digest(r["baresip"]) for r in runs]
+    peers = [p for p in ("mediagw", "dense", "baresip") if p in runs[0]]
+    d = {p: [digest(r[p]) for r in runs] for p in peers}
+    b = d["baresip"]
     print(f"\nscripts/bench sip: {args.n} concurrent G.711 echo calls, {args.duration:g} s window "
           f"(after {args.warmup:g} s warm-up), {len(runs)} run(s), {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"mediagw: {args.n} sip-echo gateways (one process each); baresip: one process, module echo.so")
+    print(f"mediagw: {args.n} sip-echo gateways (one process each); "
+          + (f"dense: the {args.n} gateways in one process; " if "dense" in d else "")
+          + "baresip: one process, module echo.so")
     if len(runs) > 1:
         print("cells: min / median over runs")
     w = max(len(x[1]) for x in ROWS)
-    print(f"\n{'':{w}}  {'mediagw':>17}  {'baresip':>17}  {'mediagw/baresip':>15}")
+    others = [p for p in peers if p != "baresip"]
+    print(f"\n{'':{w}}" + "".join(f"  {p:>17}" for p in peers) + "".join(f"  {p + '/baresip':>15}" for p in others))
     for key, label, f in ROWS:
-        gv, bv = [x[key] for x in g], [x[key] for x in b]
-        gm, bm = statistics.median(gv), statistics.median(bv)
-        ratio = f"{gm / bm:.2f}" if key in ("cpu_per_call", "mem_per_call_mb", "pss_per_call_mb", "startup_ms") and bm else ""
-        print(f"{label:{w}}  {fmt_runs(gv, f):>17}  {fmt_runs(bv, f):>17}  {ratio:>15}")
+        vals = {p: [x[key] for x in d[p]] for p in peers}
+        bm = statistics.median(vals["baresip"])
+        ratios = [f"{statistics.median(vals[p]) / bm:.2f}" if key in RATIO_KEYS and bm else "" for p in others]
+        print(f"{label:{w}}" + "".join(f"  {fmt_runs(vals[p], f):>17}" for p in peers)
+              + "".join(f"  {r:>15}" for r in ratios))
     print("\nwhere the CPU goes (per-thread utime+stime in the window, % of one core per call, median run, top 8):")
-    for peer in ("mediagw", "baresip"):
+    for peer in peers:
         print_threads(f"{peer:8}", [r[peer].get("threads") for r in runs], args.n)
     print("\nload (loadavg before -> after the window; whole-machine busy % of 2 cores in the window):")
     for i, r in enumerate(runs):
-        for peer in ("mediagw", "baresip"):
+        for peer in peers:
             x = r[peer]
             print(f"  run {i + 1} {peer:8} {x['load_before']} -> {x['load_after']}; busy {x['sys_busy_pct']} %; "
                   f"sipp exit {x['sipp_rc']}")
-    for peer, rows in (("mediagw", g), ("baresip", b)):
-        bad = [i + 1 for i, x in enumerate(rows) if x["answered"] < args.n or x["silent"]]
+    for peer in peers:
+        bad = [i + 1 for i, x in enumerate(d[peer]) if x["answered"] < args.n or x["silent"]]
         if bad:
             print(f"WARNING: {peer}: unanswered or silent calls in run(s) {bad}: its figures cover fewer calls")
     med = lambda rows, k: round(statistics.median(x[k] for x in rows), 4)
     summary = dict(bench="sip", n=args.n, window_s=args.duration, runs=len(runs),
-                   **{f"mediagw_{k}": med(g, k) for k, _, _ in ROWS},
-                   **{f"baresip_{k}": med(b, k) for k, _, _ in ROWS},
-                   cpu_ratio=round(med(g, "cpu_per_call") / med(b, "cpu_per_call"), 3) if med(b, "cpu_per_call") else None,
+                   **{f"{p}_{k}": med(d[p], k) for p in peers for k, _, _ in ROWS},
+                   **{("cpu_ratio" if p == "mediagw" else f"{p}_cpu_ratio"):
+                      (round(med(d[p], "cpu_per_call") / med(b, "cpu_per_call"), 3) if med(b, "cpu_per_call") else None)
+                      for p in others},
                    load=runs[-1]["baresip"]["load_after"])
     sys.stdout.flush()
     print("\nBENCH_SIP " + json.dumps(summary, separators=(",", ":")))
@@ -451,6 +486,7 @@ def main():
     ap.add_argument("--warmup", type=float, help="media before the window opens, s (default 5)")
     ap.add_argument("--runs", type=int, help="runs per point; the table shows min / median (default 2)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 calls, 5 s window, 1 run")
+    ap.add_argument("--dense", action="store_true", help="also the N gateways in one process (dense mode)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, sipp traces)")
     ap.add_argument("--mediagw", required=True, help=argparse.SUPPRESS)
     ap.add_argument("--rtpgen", required=True, help=argparse.SUPPRESS)
@@ -471,7 +507,8 @@ def main():
     try:
         for i in range(args.runs):
             run = {}
-            for peer, phase in (("mediagw", phase_mediagw), ("baresip", phase_baresip)):
+            phases = [("mediagw", phase_mediagw)] + ([("dense", phase_dense)] if args.dense else [])
+            for peer, phase in phases + [("baresip", phase_baresip)]:
                 d = os.path.join(wd, f"run{i + 1}")
                 os.makedirs(d, exist_ok=True)
                 log(f"run {i + 1}/{args.runs}: {peer}, {args.n} calls (load {loadavg()})")
