@@ -164,17 +164,17 @@ public:
         rtp_timeout_ = integer("rtp_timeout");
         if (rtp_timeout_ < 0)
             throw mediagw::Error("rtp_timeout: must be 0 or more seconds");
-        add_input("audio");
+        GstPad *in = add_input("audio");
         GstPad *out = add_output("audio");
-        add_input("video");
+        GstPad *video_in = add_input("video");
         GstPad *video_out = add_output("video");
         // Until a call (and for video, until it is negotiated) inputs are
         // parked, so a live source feeding them keeps running.
         route_input("audio", nullptr);
         route_input("video", nullptr);
         media_ = std::make_unique<sipsofia::RtpMedia>(
-            bin(), sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("audio", target); }, out},
-            sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("video", target); }, video_out});
+            bin(), sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("audio", target); }, in, out},
+            sipsofia::RtpMedia::Port{[this](GstPad *target) { route_input("video", target); }, video_in, video_out});
         media_->set_source_policy(*sipsofia::parse_source_policy(str("rtp_source")), // a choice: validated
                                   [this](const std::string &m) { log(MGW_LOG_WARNING, "%s", m.c_str()); });
         if (integer("jitter_ms") < 0 || integer("jitter_ms") > 5000)

@@ -1,8 +1,8 @@
-// webrtc-direct's RTP forwarding (plugins/webrtc-direct/media/rtp_forward.cpp):
+// RTP forwarding (plugins/common/rtp/rtp_forward.cpp, used by webrtc-direct and sip-sofia):
 // the caller's packets get the session's payload type and SSRC, keep their
 // sequence and timestamp spacing (also across a change of the caller's
 // SSRC), and lose header extensions.
-#include "../../plugins/webrtc-direct/media/rtp_forward.hpp"
+#include "rtp/rtp_forward.hpp"
 
 #include <gst/rtp/rtp.h>
 
@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-using namespace webrtcdirect;
+using namespace mgwrtp;
 
 namespace {
 

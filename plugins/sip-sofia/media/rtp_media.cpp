@@ -12,8 +12,8 @@ constexpr guint kMaxSendersPerStream = 4;
 }
 
 RtpMedia::RtpMedia(GstBin *bin, Port audio, Port video)
-    : bin_(bin), audio_(bin, 0, std::move(audio.route), audio.output),
-      video_(bin, 1, std::move(video.route), video.output), alive_(std::make_shared<RtpMedia *>(this))
+    : bin_(bin), audio_(bin, 0, std::move(audio.route), audio.input, audio.output),
+      video_(bin, 1, std::move(video.route), video.input, video.output), alive_(std::make_shared<RtpMedia *>(this))
 {
     audio_.dtmf_hook = [this](const DtmfDigit &d) {
         if (on_dtmf)

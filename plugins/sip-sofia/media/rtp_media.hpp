@@ -26,9 +26,10 @@ class RtpMedia {
 public:
     using InputRouter = RtpStream::InputRouter;
     // A node port pair: `route` is Node::route_input for the input port,
-    // `output` the output ghost pad (borrowed).
+    // `input` and `output` the ghost pads (borrowed).
     struct Port {
         InputRouter route;
+        GstPad *input = nullptr;
         GstPad *output = nullptr;
     };
     RtpMedia(GstBin *bin, Port audio, Port video);

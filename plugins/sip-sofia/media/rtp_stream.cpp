@@ -41,8 +41,8 @@ std::string upper(std::string s)
 
 } // namespace
 
-RtpStream::RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *output)
-    : bin_(bin), session_(session), route_input_(std::move(route_input)), output_(output),
+RtpStream::RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *input, GstPad *output)
+    : bin_(bin), session_(session), route_input_(std::move(route_input)), input_(input), output_(output),
       transport_(std::make_unique<UdpTransport>())
 {
 }
@@ -140,6 +140,17 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sou
     GstElement *rtp_sink = adopt(net.rtp_sink, sending_);
     GstElement *rtcp_sink = adopt(net.rtcp_sink, sending_);
     GstElement *pay = add(info->payloader, sending_, error);
+    if (pay) {
+        // Before the receive side asks its downstream: in an echo, that is
+        // this entry's own input port.
+        GstCaps *send_caps = pt_caps(static_cast<guint>(params.codec.payload_type));
+        const bool entry_ok =
+            send_entry_.build(bin_, pay, send_caps, static_cast<guint>(params.codec.clock_rate),
+                              forward_allowed_ ? input_ : nullptr, sending_, error);
+        gst_caps_unref(send_caps);
+        if (!entry_ok)
+            return false;
+    }
     forward_ = forward_allowed_ && downstream_takes_rtp();
     GstElement *depay = pay ? add(forward_ ? "identity" : info->depayloader, receiving_, error) : nullptr;
     GstElement *rtp_src = adopt(net.rtp_src, receiving_);
@@ -173,14 +184,15 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sou
     // SPS/PPS before every IDR: a decoder that joins late (or lost them) can start.
     set_if_present(pay, "config-interval", "-1");
 
-    // Telephone-events take the place of audio packets as they leave the payloader.
+    // Telephone-events take the place of audio packets as they leave the
+    // payloader (or come forwarded).
     if (params.dtmf_pt >= 0 && !std::strcmp(info->media, "audio"))
-        dtmf_out_.attach(pay, params.dtmf_pt, params.dtmf_rate);
+        dtmf_out_.attach(send_entry_.exit(), params.dtmf_pt, params.dtmf_rate);
 
     const std::string n = std::to_string(session_);
     bool ok = gst_element_link_pads(rtp_src, "src", rtpbin, ("recv_rtp_sink_" + n).c_str()) &&
               gst_element_link_pads(rtcp_src, "src", rtpbin, ("recv_rtcp_sink_" + n).c_str()) &&
-              gst_element_link_pads(pay, "src", rtpbin, ("send_rtp_sink_" + n).c_str()) &&
+              gst_element_link_pads(send_entry_.exit(), "src", rtpbin, ("send_rtp_sink_" + n).c_str()) &&
               gst_element_link_pads(rtpbin, ("send_rtp_src_" + n).c_str(), rtp_sink, "sink") &&
               gst_element_link_pads(rtpbin, ("send_rtcp_src_" + n).c_str(), rtcp_sink, "sink");
     if (!ok) {
@@ -201,7 +213,7 @@ bool RtpStream::build(GstElement *rtpbin, const Stream &params, SourcePolicy sou
     pad = gst_element_get_static_pad(depay, "src");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream, this, nullptr);
     gst_object_unref(pad);
-    pad = gst_element_get_static_pad(pay, "src");
+    pad = gst_element_get_static_pad(send_entry_.exit(), "src");
     gst_pad_add_probe(pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
                       on_payloaded, this, nullptr);
     gst_object_unref(pad);
@@ -214,25 +226,28 @@ void RtpStream::route()
     if (!depay_)
         return;
     // The input first: when media arrives, the core's link adapter plans its
-    // conversion against what the payloader takes (pure passthrough when the
-    // same codec loops back).
-    GstPad *pay_sink = gst_element_get_static_pad(pay_, "sink");
+    // conversion against what the send side takes (the payloader's codec, or
+    // its RTP: pure passthrough when the same codec loops back).
+    GstPad *entry_sink = gst_element_get_static_pad(send_entry_.entry(), "sink");
+    GstPad *exit_sink = gst_element_get_static_pad(send_entry_.exit(), "sink");
     GstPad *depay_src = gst_element_get_static_pad(depay_, "src");
-    route_input_(pay_sink);
+    route_input_(entry_sink);
     gst_ghost_pad_set_target(GST_GHOST_PAD(output_), depay_src);
     // A live upstream (a caller, a room, a live tone) paces itself: once the
     // first buffer shows it is (the path is complete by then), packets leave
     // at once instead of after a clock wait each, which cost 0.09 % of a core
     // per G.711 echo call. A non-live one (a file) keeps the clock pacing.
-    gst_pad_add_probe(pay_sink, GST_PAD_PROBE_TYPE_BUFFER, unsync_if_live, gst_object_ref(sending_.front()),
+    gst_pad_add_probe(exit_sink, GST_PAD_PROBE_TYPE_BUFFER, unsync_if_live, gst_object_ref(sending_.front()),
                       gst_object_unref); // sending_.front(): the RTP udpsink
-    gst_object_unref(pay_sink);
+    gst_object_unref(entry_sink);
+    gst_object_unref(exit_sink);
     gst_object_unref(depay_src);
 }
 
 void RtpStream::park()
 {
     route_input_(nullptr);
+    send_entry_.forget_input();
     // What still arrives is dropped before the output is cut: forwarded RTP
     // crosses from udpsrc's thread to the output with no jitter buffer
     // between, and a NOT_LINKED there would end the gateway with "Internal
@@ -252,6 +267,7 @@ void RtpStream::forget()
     receiving_.clear();
     pay_ = depay_ = nullptr;
     forward_ = false;
+    send_entry_.forget();
     gst_clear_object(&srtpenc_);
     gst_clear_object(&srtpdec_);
     srtp_paths_ = 0;

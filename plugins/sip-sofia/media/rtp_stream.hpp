@@ -2,12 +2,13 @@
 // its socket pair (RTP on an even port, RTCP on the next) and, while it
 // runs, its elements:
 //   udpsrc -> rtpbin recv session N -> depayloader -> output ghost pad
-//   input ghost pad -> payloader -> rtpbin send session N -> udpsink
+//   input ghost pad -> entry -> payloader -> exit -> rtpbin send session N -> udpsink
 // With rtp_forward, when what the output port leads to takes this codec's
 // RTP as RTP (a WebRTC leg forwarding it), the receive side forwards instead: no jitter
 // buffer, no depayloader (an identity in its place), the caller's packets
 // as they came, sequence numbers and timestamps kept, so that the far end's
-// jitter buffer absorbs jitter and reordering once, not twice.
+// jitter buffer absorbs jitter and reordering once, not twice. The send
+// side likewise takes the codec's RTP around the payloader (send_entry.hpp).
 // With SRTP, rtpbin puts srtpenc/srtpdec next to the sockets inside it.
 // The sockets and their elements come from a MediaTransport (plain UDP,
 // udp_transport.hpp, or a TURN relay, nat/turn_transport.hpp); the udpsinks
@@ -19,6 +20,7 @@
 #include "media/dtmf_sender.hpp"
 #include "media/latching.hpp"
 #include "media/media_transport.hpp"
+#include "media/send_entry.hpp"
 #include "sdp/sdp_negotiation.hpp"
 
 #include <gio/gio.h>
@@ -42,7 +44,8 @@ public:
     using DtmfHook = std::function<void(const DtmfDigit &)>;
     using KeyframeHook = std::function<void()>;
 
-    RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *output);
+    // `input`/`output`: the node's ghost pads for this stream (borrowed).
+    RtpStream(GstBin *bin, guint session, InputRouter route_input, GstPad *input, GstPad *output);
     ~RtpStream();
     RtpStream(const RtpStream &) = delete;
     RtpStream &operator=(const RtpStream &) = delete;
@@ -121,12 +124,14 @@ private:
     GstBin *bin_;
     guint session_;
     InputRouter route_input_;
+    GstPad *input_;
     GstPad *output_;
     std::unique_ptr<MediaTransport> transport_;
 
     Stream params_;
     std::vector<GstElement *> sending_, receiving_;
     GstElement *pay_ = nullptr;
+    SendEntry send_entry_;                   // around pay_: encoded or RTP in
     GstElement *depay_ = nullptr;            // or the identity that forwards RTP
     std::atomic<bool> forward_{false};
     bool forward_allowed_ = false;           // the node's rtp_forward

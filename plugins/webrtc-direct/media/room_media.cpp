@@ -1,7 +1,8 @@
 #include "media/room_media.hpp"
 
+#include "rtp/rtp_forward.hpp"
+
 #include "common/main_loop.hpp"
-#include "media/rtp_forward.hpp"
 
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
@@ -240,7 +241,7 @@ void RoomMedia::make_tail(Branch &b, bool rtp)
     if (rtp) {
         from = gst_element_get_static_pad(queue, "src");
         GstCaps *caps = send_caps(m, b.ssrc);
-        RtpForward::attach(from, new RtpForward(caps, (guint8)m.payload, b.ssrc, m.kind == "audio" ? 48000 : 90000));
+        mgwrtp::RtpForward::attach(from, new mgwrtp::RtpForward(caps, (guint8)m.payload, b.ssrc, m.kind == "audio" ? 48000 : 90000));
         gst_caps_unref(caps);
     } else {
         GstElement *pay = nullptr;

@@ -276,12 +276,14 @@ class RtpStream:
     """G.711 RTP (payload type `pt`, 20 ms) from socket `sock` to `dest`, paced
     in real time, taken from `samples` (g711_tone; looped); what comes back on
     `sock` is collected: `received` holds (arrival time, payload type,
-    payload) of every RTP packet (RTCP on the port, if any, is left out)."""
+    payload) of every RTP packet (RTCP on the port, if any, is left out),
+    `headers` their (sequence number, timestamp, SSRC)."""
 
     def __init__(self, sock, dest, samples, pt=0):
         self.sock, self.dest, self.samples, self.pt = sock, dest, samples, pt
         self.ssrc, self.seq, self.ts, self.pos = random.getrandbits(32), random.getrandbits(16), random.getrandbits(32), 0
         self.received = []
+        self.headers = []
 
     def run(self, seconds, send=True):
         """Sends (unless send=False) and collects for `seconds`; returns the
@@ -311,5 +313,6 @@ class RtpStream:
                 if data[0] & 0x10 and len(data) >= off + 4:      # a header extension
                     off += 4 + 4 * struct.unpack("!H", data[off + 2:off + 4])[0]
                 self.received.append((time.time(), data[1] & 0x7f, data[off:]))
+                self.headers.append(struct.unpack("!HII", data[2:12]))
         except BlockingIOError:
             pass

@@ -1,21 +1,24 @@
-// Forwarding the caller's RTP as RTP into a browser's session (the SIP node
-// passes it on untouched when the codec is the same on both legs): no
-// depayloading and payloading again. What the browser must see changes:
+// RTP forwarded as RTP into another RTP session, when the codec is the same
+// on both sides: no depayloading and payloading again. Used for a browser's
+// session (webrtc-direct: the SIP node passes the caller's packets on) and
+// for the SIP leg's send side (sip-sofia: the echo, another leg's RTP). What
+// the receiving end must see changes:
 //   - the payload type and SSRC are the session's (its SDP announced them);
-//   - sequence numbers and timestamps are the caller's, shifted so that
-//     they run on when the caller's stream changes (a new SSRC: a phone
-//     restarting its stream) and start at a random offset for each browser;
-//   - header extensions are dropped (their ids are the SIP leg's, not the
-//     ones negotiated with the browser).
-// Installed as a probe on the pad that feeds webrtcbin; its caps event is
-// replaced with the session's caps. Streaming thread only.
+//   - sequence numbers and timestamps are the source's, shifted so that
+//     they run on when the source's stream changes (a new SSRC: a phone
+//     restarting its stream) and start at a random offset for each session;
+//   - header extensions are dropped (their ids were negotiated with the
+//     source, not with this session's peer).
+// attach() installs it as a probe on the pad that feeds the session (its caps
+// event is replaced with the session's caps); rewrite() is the packet's part
+// alone. Streaming thread only.
 #pragma once
 
 #include <gst/gst.h>
 
 #include <cstdint>
 
-namespace webrtcdirect {
+namespace mgwrtp {
 
 class RtpForward {
 public:
@@ -33,9 +36,14 @@ public:
     // (*buffer still valid). Its PTS measures the time over a change of the
     // caller's SSRC.
     bool rewrite(GstBuffer **buffer);
+    // A probe's buffer or buffer list rewritten in place (info->data may be
+    // replaced); DROP when nothing of it is RTP.
+    GstPadProbeReturn rewrite_data(GstPadProbeInfo *info);
+
+    // What may come in: the codec's RTP, any payload type and SSRC (a new reference).
+    GstCaps *incoming_caps() const;
 
 private:
-    GstCaps *incoming_caps() const; // the codec's RTP, any payload type and SSRC
     static GstPadProbeReturn probe(GstPad *, GstPadProbeInfo *info, gpointer self);
 
     GstCaps *caps_;
@@ -51,4 +59,4 @@ private:
     GstClockTime last_pts_ = GST_CLOCK_TIME_NONE;
 };
 
-} // namespace webrtcdirect
+} // namespace mgwrtp

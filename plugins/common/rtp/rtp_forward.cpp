@@ -1,11 +1,11 @@
-#include "media/rtp_forward.hpp"
+#include "rtp/rtp_forward.hpp"
 
 #include <gst/rtp/rtp.h>
 
 #include <cstring>
 #include <initializer_list>
 
-namespace webrtcdirect {
+namespace mgwrtp {
 
 RtpForward::RtpForward(GstCaps *caps, guint8 payload_type, guint32 ssrc, guint clock_rate)
     : caps_(gst_caps_ref(caps)), pt_(payload_type), ssrc_(ssrc), clock_rate_(clock_rate),
@@ -151,9 +151,14 @@ GstPadProbeReturn RtpForward::probe(GstPad *, GstPadProbeInfo *info, gpointer da
         }
         return GST_PAD_PROBE_OK;
     }
+    return self->rewrite_data(info);
+}
+
+GstPadProbeReturn RtpForward::rewrite_data(GstPadProbeInfo *info)
+{
     if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
         GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-        const bool ok = self->rewrite(&buffer);
+        const bool ok = rewrite(&buffer);
         info->data = buffer; // dropped (and released by the pad) when not RTP
         return ok ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
     }
@@ -162,7 +167,7 @@ GstPadProbeReturn RtpForward::probe(GstPad *, GstPadProbeInfo *info, gpointer da
     for (guint i = 0; i < gst_buffer_list_length(list);) {
         GstBuffer *buffer = gst_buffer_ref(gst_buffer_list_get(list, i));
         gst_buffer_list_remove(list, i, 1);
-        if (self->rewrite(&buffer)) {
+        if (rewrite(&buffer)) {
             gst_buffer_list_insert(list, i, buffer);
             ++i;
         } else if (buffer) {
@@ -172,4 +177,4 @@ GstPadProbeReturn RtpForward::probe(GstPad *, GstPadProbeInfo *info, gpointer da
     return gst_buffer_list_length(list) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
-} // namespace webrtcdirect
+} // namespace mgwrtp
