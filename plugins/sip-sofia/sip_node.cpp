@@ -59,9 +59,11 @@ constexpr mgw_property_spec properties[] = {
                            "forwarded as RTP (rtp_forward)"),
     mediagw::prop::boolean("rtp_forward", "true",
                            "when the output leads to a port that takes the negotiated codec's RTP (a WebRTC leg of "
-                           "the same codec), forward the caller's packets as RTP: no jitter buffer, no depayloading; "
-                           "the far end's jitter buffer absorbs jitter; false: depayload here, behind a jitter "
-                           "buffer of jitter_ms"),
+                           "the same codec, the echo, another SIP leg), forward the caller's packets as RTP: no "
+                           "jitter buffer, no depayloading; the far end's jitter buffer absorbs jitter. The input "
+                           "likewise takes the codec's RTP and sends it on with this call's payload type and SSRC, "
+                           "around the payloader. false: depayload here, behind a jitter buffer of jitter_ms, and "
+                           "take encoded media only"),
     mediagw::prop::string("user_agent", "mediagw", "User-Agent header"),
     mediagw::prop::list("hangup_on", "",
                         "events that end the call with a BYE, as \"node/event\" (\"*\" for any node), e.g. "

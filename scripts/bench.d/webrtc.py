@@ -15,7 +15,8 @@ burst's first packet (relay + client decode; the client's jitter buffer holds ba
 out-of-order packets; compare peers, not absolute values).
   rtpengine: ng offer from the SIP side with ICE=force, UDP/TLS/RTP/SAVPF; the client
     answers (`webrtcpeer.py answer`, one sendrecv PeerConnection per call).
-  mediagw: `mediagw run PIPELINE --set sip.listen=... --set web.listen=127.0.0.1:PORT`;
+  mediagw: `mediagw run PIPELINE --set sip.listen=... --set web.listen=127.0.0.1:PORT`
+    (--dense: `mediagw run PIPELINE --set ... PIPELINE --set ...`, all in one process);
     sipp places the calls (SIP only, uac_media.xml), the client does what the
     served page does: one sendrecv PeerConnection per call (`webrtcpeer.py
     session`, POST /session); `--client pair` measures WHIP + WHEP instead
@@ -365,7 +366,7 @@ def phase_mediagw(procs, args, wd, codec):
     tag = f"mediagw-{codec}"
     gws = []
     try:
-        for i in range(args.n):
+        for i in range(0 if args.dense else args.n):
             http = free_port(socket.SOCK_STREAM)
             t0 = time.monotonic()
             forward = ["--set", "sip.rtp_forward=false"] if getattr(args, "no_forward", False) else []
@@ -376,6 +377,8 @@ def phase_mediagw(procs, args, wd, codec):
             if not m:
                 raise SystemExit(f"bench: gateway {i} not ready (exit {p.poll()}), see {p.logfile}")
             gws.append((p, int(m.group(1)), http, (t1 - t0) * 1000))
+        if args.dense:
+            gws = start_dense(procs, args, wd, tag)
         n = args.n
         gen_ports = free_even_udp_ports(n)
         inf = os.path.join(wd, f"{tag}-calls.csv")
@@ -404,11 +407,30 @@ def phase_mediagw(procs, args, wd, codec):
                 return ["pair", "--whip", base + "/whip", "--whep", base + "/whep", "--retry", "10"]
             return ["session", base + "/session", "--retry", "10"]
         clients = [start_client(procs, args, wd, tag, i, client_argv(g[2])) for i, g in enumerate(gws)]
-        r = run_media(procs, args, gen, clients, [g[0].pid for g in gws])
+        r = run_media(procs, args, gen, clients, sorted({g[0].pid for g in gws}))
     finally:
         procs.stop_all()                 # clients, sipp (no BYE needed: the gateways go too), gateways
     r.update(answered=len(answers), startup_ms=[g[3] for g in gws], procs_per_call=1)
     return r
+
+
+def start_dense(procs, args, wd, tag):
+    """Dense mode: the N gateways in one process (`mediagw run FILE --set ... FILE --set ...`).
+    [(proc, sip port, http port, exec -> all ready ms)] in gateway order."""
+    argv, https = [args.mediagw, "run"], []
+    for _ in range(args.n):
+        https.append(free_port(socket.SOCK_STREAM))
+        argv += [args.pipeline, "--set", "sip.listen=udp:127.0.0.1:0", "--set", f"web.listen=127.0.0.1:{https[-1]}"]
+        if getattr(args, "no_forward", False):
+            argv += ["--set", "sip.rtp_forward=false"]
+    t0 = time.monotonic()
+    p = procs.start(argv, os.path.join(wd, f"{tag}-dense.log"), env={"SIP_LISTEN": "udp:127.0.0.1:0"})
+    rx = r"\[[^\]#]+#(\d+) sip-sofia/sip\] listening on sip:[\d.]+:(\d+)"
+    m, t1 = wait_line(p, r"(?s)(?:.*?%s){%d}" % (rx, args.n), 60)
+    if not m:
+        raise SystemExit(f"bench: dense gateways not ready (exit {p.poll()}), see {p.logfile}")
+    ports = {int(i): int(port) for i, port in re.findall(rx, m.group(0))}
+    return [(p, ports[i + 1], https[i], (t1 - t0) * 1000) for i in range(args.n)]
 
 
 # --- figures ---------------------------------------------------------------------------
@@ -473,7 +495,8 @@ def fmt(vals, f):
 def report(args, runs, notes):
     print(f"\nscripts/bench webrtc: {args.n} concurrent SIP<->WebRTC calls, {args.duration:g} s window "
           f"(after {args.warmup:g} s warm-up), {len(runs)} run(s), {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"mediagw: {args.n} gateways ({os.path.relpath(args.pipeline, ROOT)}), one process each, "
+    print(f"mediagw: {args.n} gateways ({os.path.relpath(args.pipeline, ROOT)}), "
+          + ("all in one process (dense mode), " if args.dense else "one process each, ")
           + ("a WHIP + a WHEP client per call" if getattr(args, "client", "session") == "pair"
              else "one sendrecv WebRTC client per call (/session)")
           + ";\nrtpengine: one userspace process, one sendrecv WebRTC client per call. "
@@ -538,6 +561,8 @@ def main():
                     help="mediagw's clients: one sendrecv connection (the page's way, default) or WHIP + WHEP")
     ap.add_argument("--no-forward", action="store_true",
                     help="mediagw: sip-sofia's rtp_forward off (the caller's RTP depayloaded, payloaded again)")
+    ap.add_argument("--dense", action="store_true",
+                    help="mediagw: the N gateways in one process (dense mode), rtpengine's process model")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 calls, 5 s window, 1 run")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SDPs)")
     ap.add_argument("--mediagw", required=True, help=argparse.SUPPRESS)

@@ -58,6 +58,7 @@ bool SendEntry::build(GstBin *bin, GstElement *pay, const GstCaps *rtp_caps, gui
                                                    GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM),
                       on_entry_sink, this, nullptr);
     gst_object_unref(sink);
+    rtp_allowed_ = input != nullptr;
     if (input) {
         input_ = GST_PAD(gst_object_ref(input));
         input_probe_ = gst_pad_add_probe(input_, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_input_query, this, nullptr);
@@ -83,6 +84,7 @@ void SendEntry::forget()
     gst_clear_caps(&rtp_caps_);
     gst_clear_caps(&rtp_any_);
     forwarding_ = false;
+    rtp_allowed_ = false;
 }
 
 GstCaps *SendEntry::takes(GstCaps *filter) const
@@ -90,7 +92,8 @@ GstCaps *SendEntry::takes(GstCaps *filter) const
     GstPad *pay_sink = gst_element_get_static_pad(pay_, "sink");
     GstCaps *caps = gst_caps_make_writable(gst_pad_query_caps(pay_sink, nullptr));
     gst_object_unref(pay_sink);
-    gst_caps_append(caps, gst_caps_copy(rtp_any_));
+    if (rtp_allowed_)
+        gst_caps_append(caps, gst_caps_copy(rtp_any_));
     if (filter) {
         GstCaps *both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
         gst_caps_unref(caps);
@@ -159,7 +162,8 @@ GstPadProbeReturn SendEntry::on_entry_sink(GstPad *pad, GstPadProbeInfo *info, g
         return GST_PAD_PROBE_OK;
     GstCaps *caps = nullptr;
     gst_event_parse_caps(event, &caps);
-    const bool rtp = gst_structure_has_name(gst_caps_get_structure(caps, 0), "application/x-rtp");
+    const bool rtp = self->rtp_allowed_ &&
+                     gst_structure_has_name(gst_caps_get_structure(caps, 0), "application/x-rtp");
     GstPad *src = gst_element_get_static_pad(self->entry_, "src");
     GstPad *peer = gst_pad_get_peer(src);
     if (rtp != self->forwarding_.load() || !peer)

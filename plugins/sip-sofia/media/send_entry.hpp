@@ -33,7 +33,8 @@ public:
 
     // Creates entry and exit around `pay` (both added to `bin` and `side`,
     // linked entry -> pay -> exit). `rtp_caps`: the codec's RTP as the peer
-    // takes it (payload type set); `input`: the node's input ghost pad.
+    // takes it (payload type set); `input`: the node's input ghost pad, or
+    // nullptr to take encoded media only (rtp_forward off).
     bool build(GstBin *bin, GstElement *pay, const GstCaps *rtp_caps, guint clock_rate, GstPad *input,
                std::vector<GstElement *> &side, std::string &error);
     GstElement *entry() const { return entry_; }
@@ -57,6 +58,7 @@ private:
     GstCaps *rtp_any_ = nullptr;      // what may come in as RTP (any payload type, SSRC)
     std::unique_ptr<mgwrtp::RtpForward> rewrite_;
     std::atomic<bool> forwarding_{false};
+    bool rtp_allowed_ = false;        // set by build(), read by the probes
     GstPad *input_ = nullptr;         // the node's input ghost (a reference while built)
     gulong input_probe_ = 0;
 };
