@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace sipsofia {
 
@@ -273,17 +274,25 @@ void RtpMedia::stop()
         return;
     // Park the inputs first: a live source feeding them (a tone, a room)
     // keeps streaming into the parking sink instead of meeting FLUSHING and
-    // pausing for good. Then sinks first: their clock waits end, so every
-    // streaming thread of the chain gets FLUSHING (not an error) and stops.
+    // pausing for good. Then the sockets' sources, so that no packet is on
+    // its way into rtpbin while rtpbin stops (an RTCP packet of a relayed
+    // ICE call once met it half stopped: "Internal data stream error",
+    // reason error, and the gateway exited 1). Then sinks first: their clock
+    // waits end, so every streaming thread of the chain gets FLUSHING (not an
+    // error) and stops.
     std::vector<GstElement *> order;
+    auto is_source = [](GstElement *e) { return GST_OBJECT_FLAG_IS_SET(e, GST_ELEMENT_FLAG_SOURCE); };
     for (auto s : {&audio_, &video_}) {
         if (s->running())
             s->park();
-        order.insert(order.end(), s->sending().begin(), s->sending().end());
+        std::copy_if(s->receiving().begin(), s->receiving().end(), std::back_inserter(order), is_source);
     }
+    for (auto s : {&audio_, &video_})
+        order.insert(order.end(), s->sending().begin(), s->sending().end());
     order.push_back(rtpbin_);
     for (auto s : {&audio_, &video_})
-        order.insert(order.end(), s->receiving().begin(), s->receiving().end());
+        std::copy_if(s->receiving().begin(), s->receiving().end(), std::back_inserter(order),
+                     [&](GstElement *e) { return !is_source(e); });
     for (GstElement *e : order)
         gst_element_set_state(e, GST_STATE_NULL);
     for (GstElement *e : order)
