@@ -270,7 +270,6 @@ def phase_janus(procs, args, wd, codec, video, server):
     gws, subs, vgen, answers = [], [], None, {}
     try:
         for i in range(n):
-            t0 = time.monotonic()
             p = procs.start([args.mediagw, "run", PIPELINE], os.path.join(wd, f"{tag}-gw{i}.log"),
                             env={"SIP_LISTEN": "udp:127.0.0.1:0", "JANUS_URL": server.url,
                                  "JANUS_ROOM": str(rooms[i]), "JANUS_DISPLAY": DISPLAY,
@@ -278,7 +277,7 @@ def phase_janus(procs, args, wd, codec, video, server):
             m, t1 = wait_line(p, r"listening on sip:[\d.]+:(\d+)", 20)
             if not m:
                 raise SystemExit(f"bench: gateway {i} not ready (exit {p.poll()}), see {p.logfile}")
-            gws.append((p, int(m.group(1)), (t1 - t0) * 1000))
+            gws.append((p, int(m.group(1)), (t1 - p.exec_t) * 1000))
         ports = free_even_udp_ports(2 * n)          # audio, then video (port + 1 left for RTCP)
         aports, vports = ports[:n], ports[n:]
         inf = os.path.join(wd, f"{tag}-calls.csv")

@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -69,16 +70,35 @@ def _die_with_parent():
     _libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: a crashed bench leaves nothing behind
 
 
+def _child_setup(clock_fd):
+    """Runs in the child just before exec: dies with the bench, and says when
+    it execs (start-up is timed from there: forking this Python process,
+    ~10 ms here, is the bench's cost, not the peer's)."""
+    _die_with_parent()
+    os.write(clock_fd, struct.pack("d", time.monotonic()))
+
+
 class Procs:
     """Every process the bench starts, stopped by pid (SIGTERM, then SIGKILL)."""
     def __init__(self):
         self.all = []
 
     def start(self, argv, logfile, env=None, cwd=None):
+        """The process, with .logfile and .exec_t (monotonic time of its exec)."""
         out = open(logfile, "wb")
-        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env=dict(os.environ, **(env or {})), cwd=cwd, preexec_fn=_die_with_parent)
-        out.close()
+        r, w = os.pipe()
+        try:
+            p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 env=dict(os.environ, **(env or {})), cwd=cwd, preexec_fn=lambda: _child_setup(w))
+            os.close(w)
+            w = -1
+            data = os.read(r, 8)
+        finally:
+            for fd in (r, w):
+                if fd >= 0:
+                    os.close(fd)
+            out.close()
+        p.exec_t = struct.unpack("d", data)[0] if len(data) == 8 else time.monotonic()
         p.logfile = logfile
         self.all.append(p)
         return p
@@ -271,20 +291,18 @@ def start_mediagw(procs, args, n, wd):
     pipeline = os.path.join(ROOT, "pipelines", "sip-echo.toml")
     out = []
     for i in range(n):
-        t0 = time.monotonic()
         p = procs.start([args.mediagw, "run", pipeline], os.path.join(wd, f"gw{i}.log"),
                         env={"SIP_LISTEN": "udp:127.0.0.1:0"})
         m, t1 = wait_line(p, r"listening on sip:[\d.]+:(\d+)", 20)
         if not m:
             raise SystemExit(f"bench: gateway {i} not ready (exit {p.poll()}), see {p.logfile}")
-        out.append((p, int(m.group(1)), (t1 - t0) * 1000))
+        out.append((p, int(m.group(1)), (t1 - p.exec_t) * 1000))
     return out
 
 
 def start_dense(procs, args, n, wd):
     """n gateways in one process: (proc, [sip ports in gateway order], exec -> all ready, ms)."""
     pipeline = os.path.join(ROOT, "pipelines", "sip-echo.toml")
-    t0 = time.monotonic()
     p = procs.start([args.mediagw, "run"] + [pipeline] * n, os.path.join(wd, "dense.log"),
                     env={"SIP_LISTEN": "udp:127.0.0.1:0"})
     m, t1 = wait_line(p, r"(?s)(?:.*?\[sip-echo#\d+ sip-sofia/sip\] listening on sip:[\d.]+:\d+){%d}" % n, 30)
@@ -292,7 +310,7 @@ def start_dense(procs, args, n, wd):
         raise SystemExit(f"bench: dense gateways not ready (exit {p.poll()}), see {p.logfile}")
     ports = dict((int(i), int(port)) for i, port in
                  re.findall(r"\[sip-echo#(\d+) sip-sofia/sip\] listening on sip:[\d.]+:(\d+)", m.group(0)))
-    return p, [ports[i + 1] for i in range(n)], (t1 - t0) * 1000
+    return p, [ports[i + 1] for i in range(n)], (t1 - p.exec_t) * 1000
 
 
 def start_baresip(procs, wd):
@@ -303,12 +321,11 @@ def start_baresip(procs, wd):
         f.write(BARESIP_CONF.format(port=port))
     with open(os.path.join(conf, "accounts"), "w") as f:
         f.write(f"<sip:echo@127.0.0.1:{port}>;regint=0;audio_codecs=PCMU,PCMA\n")
-    t0 = time.monotonic()
     p = procs.start(["baresip", "-f", conf], os.path.join(wd, "baresip.log"))
     m, t1 = wait_line(p, r"baresip is ready", 20)
     if not m:
         raise SystemExit(f"bench: baresip not ready (exit {p.poll()}), see {p.logfile}")
-    return p, port, (t1 - t0) * 1000
+    return p, port, (t1 - p.exec_t) * 1000
 
 
 # --- one phase: calls + media + measurement -----------------------------------

@@ -306,7 +306,6 @@ def phase_rtpengine(procs, args, wd, codec):
                         "--foreground", "--log-stderr", "--table=-1", f"--port-min={RTPE_PORTS[0]}",
                         f"--port-max={RTPE_PORTS[1]}", f"--pidfile={wd}/rtpengine.pid"],
                        os.path.join(wd, f"rtpengine-{codec}.log"))
-    t0 = time.monotonic()
     m, t1 = wait_line(rtpe, r"Startup complete", 20)
     if not m:
         raise SystemExit(f"bench: rtpengine not ready (exit {rtpe.poll()}), see {rtpe.logfile}")
@@ -344,7 +343,7 @@ def phase_rtpengine(procs, args, wd, codec):
             ng(ngport, {"command": "delete", "call-id": f"c{i}", "from-tag": f"sip{i}"})
     finally:
         procs.stop(clients + [rtpe])
-    r.update(answered=len(calls), startup_ms=[(t1 - t0) * 1000], procs_per_call=1 / args.n)
+    r.update(answered=len(calls), startup_ms=[(t1 - rtpe.exec_t) * 1000], procs_per_call=1 / args.n)
     return r
 
 
@@ -368,7 +367,6 @@ def phase_mediagw(procs, args, wd, codec):
     try:
         for i in range(0 if args.dense else args.n):
             http = free_port(socket.SOCK_STREAM)
-            t0 = time.monotonic()
             forward = ["--set", "sip.rtp_forward=false"] if getattr(args, "no_forward", False) else []
             p = procs.start([args.mediagw, "run", args.pipeline, "--set", "sip.listen=udp:127.0.0.1:0",
                              "--set", f"web.listen=127.0.0.1:{http}"] + forward, os.path.join(wd, f"{tag}-gw{i}.log"),
@@ -376,7 +374,7 @@ def phase_mediagw(procs, args, wd, codec):
             m, t1 = wait_line(p, r"listening on sip:[\d.]+:(\d+)", 20)
             if not m:
                 raise SystemExit(f"bench: gateway {i} not ready (exit {p.poll()}), see {p.logfile}")
-            gws.append((p, int(m.group(1)), http, (t1 - t0) * 1000))
+            gws.append((p, int(m.group(1)), http, (t1 - p.exec_t) * 1000))
         if args.dense:
             gws = start_dense(procs, args, wd, tag)
         n = args.n
@@ -423,14 +421,13 @@ def start_dense(procs, args, wd, tag):
         argv += [args.pipeline, "--set", "sip.listen=udp:127.0.0.1:0", "--set", f"web.listen=127.0.0.1:{https[-1]}"]
         if getattr(args, "no_forward", False):
             argv += ["--set", "sip.rtp_forward=false"]
-    t0 = time.monotonic()
     p = procs.start(argv, os.path.join(wd, f"{tag}-dense.log"), env={"SIP_LISTEN": "udp:127.0.0.1:0"})
     rx = r"\[[^\]#]+#(\d+) sip-sofia/sip\] listening on sip:[\d.]+:(\d+)"
     m, t1 = wait_line(p, r"(?s)(?:.*?%s){%d}" % (rx, args.n), 60)
     if not m:
         raise SystemExit(f"bench: dense gateways not ready (exit {p.poll()}), see {p.logfile}")
     ports = {int(i): int(port) for i, port in re.findall(rx, m.group(0))}
-    return [(p, ports[i + 1], https[i], (t1 - t0) * 1000) for i in range(args.n)]
+    return [(p, ports[i + 1], https[i], (t1 - p.exec_t) * 1000) for i in range(args.n)]
 
 
 # --- figures ---------------------------------------------------------------------------
