@@ -653,7 +653,8 @@ void Gateway::stop(const std::string &reason, int exit_code)
         [](gpointer data) -> gboolean {
             auto self = static_cast<Gateway *>(data);
             self->drain_timer_ = 0;
-            log(MGW_LOG_WARNING, self->category("core"), "drain timeout: stopping now; no end of stream in " + self->sinks_not_eos());
+            log(MGW_LOG_WARNING, self->category("core"),
+                "drain timeout: stopping now; no end of stream in " + self->sinks_not_eos());
             self->finish();
             return G_SOURCE_REMOVE;
         },

@@ -241,7 +241,8 @@ void RoomMedia::make_tail(Branch &b, bool rtp)
     if (rtp) {
         from = gst_element_get_static_pad(queue, "src");
         GstCaps *caps = send_caps(m, b.ssrc);
-        mgwrtp::RtpForward::attach(from, new mgwrtp::RtpForward(caps, (guint8)m.payload, b.ssrc, m.kind == "audio" ? 48000 : 90000));
+        mgwrtp::RtpForward::attach(
+            from, new mgwrtp::RtpForward(caps, (guint8)m.payload, b.ssrc, m.kind == "audio" ? 48000 : 90000));
         gst_caps_unref(caps);
     } else {
         GstElement *pay = nullptr;
