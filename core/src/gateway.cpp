@@ -2,6 +2,7 @@
 
 #include "abi.hpp"
 #include "log.hpp"
+#include "stop_watchdog.hpp"
 
 #include <glib-unix.h>
 
@@ -36,6 +37,10 @@ bool event_matches(const std::string &pattern, const std::string &source, const 
 }
 
 namespace {
+
+// After drain_timeout, how long a stop may still take before the watchdog
+// ends the process: freeing the pipeline, the nodes' own goodbyes.
+constexpr std::chrono::milliseconds kStuckStopGrace{10000};
 
 // The host api as plugins call it: any argument may be wrong (a level out
 // of range, NULL strings); the Gateway's members get checked values.
@@ -128,6 +133,11 @@ Gateway::Gateway(GraphSpec spec) : spec_(std::move(spec)) {}
 
 Gateway::~Gateway()
 {
+    // Armed by stop(); freeing the pipeline below is still part of the stop.
+    struct Disarm {
+        const void *owner;
+        ~Disarm() { disarm_stop_watchdog(owner); }
+    } disarm{this};
     // Let queued cross-thread callbacks run before `this` goes away.
     for (int i = 0; pending_ > 0 && i < 1000; ++i)
         g_main_context_iteration(nullptr, FALSE);
@@ -646,6 +656,9 @@ void Gateway::stop(const std::string &reason, int exit_code)
     stopping_ = true;
     stop_reason_ = reason;
     log(MGW_LOG_INFO, category("core"), "stopping: " + reason);
+    // The drain timer needs a main loop that runs; this bound does not.
+    arm_stop_watchdog(this, std::chrono::milliseconds(spec_.gateway.drain_timeout) + kStuckStopGrace,
+                      "gateway '" + (label_.empty() ? spec_.gateway.name : label_) + "'");
     for (guint *t : {&idle_timer_, &call_timer_, &run_timer_})
         disarm_timer(*t);
     drain_timer_ = g_timeout_add(
