@@ -31,12 +31,16 @@ struct Watchdog {
             for (auto it = stops.begin(); it != stops.end(); ++it)
                 if (it->second.first < first->second.first)
                     first = it;
-            if (changed.wait_until(lock, first->second.first) == std::cv_status::no_timeout)
+            // Copies: the map may change while the lock is released.
+            const void *owner = first->first;
+            const auto deadline = first->second.first;
+            if (changed.wait_until(lock, deadline) == std::cv_status::no_timeout)
                 continue; // armed or disarmed meanwhile: look again
-            if (!stops.count(first->first) || std::chrono::steady_clock::now() < first->second.first)
+            auto stuck = stops.find(owner);
+            if (stuck == stops.end() || std::chrono::steady_clock::now() < stuck->second.first)
                 continue;
             log(MGW_LOG_ERROR, "core",
-                first->second.second + ": the stop did not end in time (a node's stop is stuck); exiting");
+                stuck->second.second + ": the stop did not end in time (a node's stop is stuck); exiting");
             _exit(1);
         }
     }
