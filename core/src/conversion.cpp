@@ -68,7 +68,53 @@ std::string find_parser(const char *codec, const GstCaps *wanted)
     return name;
 }
 
+// What a depayloader gives (its src template), for planning what follows it.
+GstCaps *depayloaded_caps(const std::string &depayloader)
+{
+    GstElementFactory *f = gst_element_factory_find(depayloader.c_str());
+    GstCaps *caps = nullptr;
+    for (const GList *t = f ? gst_element_factory_get_static_pad_templates(f) : nullptr; t && !caps; t = t->next) {
+        auto tmpl = static_cast<GstStaticPadTemplate *>(t->data);
+        if (tmpl->direction == GST_PAD_SRC)
+            caps = gst_static_caps_get(&tmpl->static_caps);
+    }
+    if (f)
+        gst_object_unref(f);
+    return caps;
+}
+
 } // namespace
+
+// One whose sink template names the encoding: those for static payload
+// types (PCMU, G.722, ...) also take any RTP without an encoding-name.
+std::string find_depayloader(const GstCaps *rtp)
+{
+    const GValue *encoding = gst_structure_get_value(gst_caps_get_structure(rtp, 0), "encoding-name");
+    if (!encoding)
+        return "";
+    GList *all = gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, GST_RANK_MARGINAL);
+    GList *fit = gst_element_factory_list_filter(all, rtp, GST_PAD_SINK, FALSE);
+    fit = g_list_sort(fit, (GCompareFunc)gst_plugin_feature_rank_compare_func);
+    std::string name;
+    for (GList *l = fit; l && name.empty(); l = l->next) {
+        for (const GList *t = gst_element_factory_get_static_pad_templates(GST_ELEMENT_FACTORY(l->data));
+             t && name.empty(); t = t->next) {
+            auto tmpl = static_cast<GstStaticPadTemplate *>(t->data);
+            if (tmpl->direction != GST_PAD_SINK)
+                continue;
+            GstCaps *caps = gst_static_caps_get(&tmpl->static_caps);
+            for (guint i = 0; i < gst_caps_get_size(caps) && name.empty(); ++i) {
+                const GValue *named = gst_structure_get_value(gst_caps_get_structure(caps, i), "encoding-name");
+                if (named && gst_value_intersect(nullptr, named, encoding)) // (can_intersect checks types only)
+                    name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(l->data));
+            }
+            gst_caps_unref(caps);
+        }
+    }
+    gst_plugin_feature_list_free(fit);
+    gst_plugin_feature_list_free(all);
+    return name;
+}
 
 ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)
 {
@@ -78,6 +124,29 @@ ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)
         return plan;
     }
     const char *in_name = gst_structure_get_name(gst_caps_get_structure(input, 0));
+    if (g_str_equal(in_name, "application/x-rtp")) {
+        // A node forwards RTP to one that does not take it (e.g. a re-INVITE
+        // changed the SIP leg's codec mid-call): depayloaded here, behind a
+        // jitter buffer (make_conversion_element sizes it), then as encoded media.
+        const std::string depay = find_depayloader(input);
+        GstCaps *encoded = depay.empty() ? nullptr : depayloaded_caps(depay);
+        if (!encoded) {
+            plan.ok = false;
+            plan.why = "no depayloader for " + to_string(input);
+            return plan;
+        }
+        ConversionPlan rest = plan_conversion(encoded, accepted);
+        gst_caps_unref(encoded);
+        if (!rest.ok)
+            return rest;
+        plan.elements = {"rtpjitterbuffer", depay};
+        plan.elements.insert(plan.elements.end(), rest.elements.begin(), rest.elements.end());
+        std::string chain;
+        for (auto &e : plan.elements)
+            chain += (chain.empty() ? "" : " ! ") + e;
+        plan.why = caps_name(input) + " -> " + caps_name(accepted) + " needs " + chain;
+        return plan;
+    }
     const bool audio = g_str_has_prefix(in_name, "audio/");
     GstCaps *raw = gst_caps_new_empty_simple(audio ? "audio/x-raw" : "video/x-raw");
     const std::vector<std::string> raw_convert =
@@ -157,6 +226,8 @@ GstElement *make_conversion_element(const std::string &factory)
     set_if_present(e, "key-int-max", "60");
     set_if_present(e, "keyframe-max-dist", "60");
     set_if_present(e, "usage-type", "camera");    // openh264enc
+    if (factory == "rtpjitterbuffer")              // RTP depayloaded on a link: in order, lost ones marked
+        g_object_set(e, "latency", kLinkJitterMs, "do-lost", TRUE, nullptr);
     return e;
 }
 

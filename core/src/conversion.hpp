@@ -16,7 +16,16 @@ struct ConversionPlan {
 };
 
 // `input`: the fixed caps arriving; `accepted`: what the downstream port takes.
+// RTP arriving where it is not taken is depayloaded behind a jitter buffer
+// of kLinkJitterMs, then planned as the encoded media it carries.
 ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted);
+
+// The jitter buffer before a depayloader on a link, in ms: as the nodes'
+// own defaults (webrtc-direct's jitter_ms).
+constexpr guint kLinkJitterMs = 40;
+
+// The best depayloader for these RTP caps ("" if none).
+std::string find_depayloader(const GstCaps *rtp);
 
 // Create an element of the plan with live-friendly settings (encoders tuned
 // for real time). nullptr if the factory is missing.

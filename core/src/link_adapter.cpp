@@ -122,7 +122,11 @@ GstPadProbeReturn LinkAdapter::on_sink_query(GstPad *, GstPadProbeInfo *info, gp
         gst_query_parse_accept_caps(query, &caps);
         GstCaps *downstream = gst_pad_peer_query_caps(self->src_, nullptr);
         GstCaps *convertible = gst_caps_from_string(convertible_caps(self->kind_));
-        bool ok = gst_caps_can_intersect(caps, downstream) || gst_caps_can_intersect(caps, convertible);
+        // RTP is taken too when it can be depayloaded (not offered in caps
+        // queries: a node would forward RTP to every link).
+        bool ok = gst_caps_can_intersect(caps, downstream) || gst_caps_can_intersect(caps, convertible) ||
+                  (gst_structure_has_name(gst_caps_get_structure(caps, 0), "application/x-rtp") &&
+                   !find_depayloader(caps).empty());
         gst_caps_unref(downstream);
         gst_caps_unref(convertible);
         gst_query_set_accept_caps_result(query, ok);

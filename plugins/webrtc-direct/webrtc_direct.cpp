@@ -38,7 +38,7 @@ constexpr mgw_property_spec properties[] = {
     mediagw::prop::string("rtp_ports", "",
                           "UDP ports for ICE candidates (the WebRTC leg's media), as MIN-MAX, e.g. \"20000-29999\", "
                           "for a firewall that opens only that range (empty: the kernel's ephemeral ports)"),
-    mediagw::prop::integer("jitter_ms", "40", "jitter buffer of the WebRTC leg, in ms"),
+    mediagw::prop::integer("jitter_ms", "40", "jitter buffer before what depayloads or decodes a browser's media, in ms (what is forwarded as RTP gets none)"),
     mediagw::prop::integer("max_participants", "16",
                            "serve mode: sessions beyond this get 503; janus: feeds received at most"),
     mediagw::prop::string("url", "", "whip/whep/janus: the server URL"),
@@ -113,7 +113,7 @@ public:
         GstPad *aout = add_output("audio"), *vout = add_output("video");
         media_ = std::make_unique<RoomMedia>(
             bin(), ain, vin, aout, vout,
-            str("video_layout") == "grid" ? RoomMedia::Layout::Grid : RoomMedia::Layout::Speaker,
+            str("video_layout") == "grid" ? RoomMedia::Layout::Grid : RoomMedia::Layout::Speaker, ice_.latency_ms,
             [this](const std::string &m) { log(MGW_LOG_INFO, "%s", m.c_str()); },
             [this](const std::string &participant) {
                 emit(gst_structure_new("speaker.changed", "participant", G_TYPE_STRING, participant.c_str(), nullptr));

@@ -233,18 +233,42 @@ def thread_ticks(pids):
     return out
 
 
+def context_switches(pids):
+    """Voluntary + involuntary context switches of pids' threads so far: a
+    thread hand-off or a socket wake-up is one, so their rate shows how a
+    packet's path is cut into threads, whatever else loads the machine."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    total += sum(int(line.split()[1]) for line in f
+                                 if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
+            except OSError:
+                continue
+    return total
+
+
 class ThreadWindow:
     """Per-thread CPU of some processes over a window: start() before it,
-    stop() after -> {thread name: % of one core, summed over the processes}."""
+    stop() after -> {thread name: % of one core, summed over the processes};
+    switches_per_s: their context switches per second over the window."""
 
     def __init__(self, pids):
         self.pids = list(pids)
+        self.switches_per_s = float("nan")
 
     def start(self):
         self.t0, self.before = time.monotonic(), thread_ticks(self.pids)
+        self.switches0 = context_switches(self.pids)
 
     def stop(self):
         el, after, agg = time.monotonic() - self.t0, thread_ticks(self.pids), {}
+        self.switches_per_s = (context_switches(self.pids) - self.switches0) / el
         for key, t in after.items():
             agg[key[2]] = agg.get(key[2], 0) + t - self.before.get(key, 0)
         return {name: 100.0 * t / HZ / el for name, t in agg.items()}

@@ -8,7 +8,9 @@ plays the SIP side of every call from its answer on: 20 ms packets of a tone bur
 (1000 Hz, 300 ms each second), counting what comes back (seq gaps = loss; PCMU: the
 frequency heard); one webrtcbin client process per call (tests/lib/webrtcpeer.py).
 Once the clients are connected and after a warm-up: CPU (utime+stime of the process
-trees) and RSS/PSS over the window, as scripts/bench sip does (its helpers are reused);
+trees), their context switches (/proc task status: each thread hand-off or socket
+wake-up is one; steadier than CPU on a shared VM) and RSS/PSS over the window, as
+scripts/bench sip does (its helpers are reused);
 clients and generator count over the same window (SIGUSR1/SIGUSR2). Latency: when the
 clients get each burst's first loud 20 ms block, minus when the generator sent the
 burst's first packet (relay + client decode; the client's jitter buffer holds back only
@@ -297,7 +299,8 @@ def run_media(procs, args, gen, clients, roots):
     gl = json_lines(gen)
     return dict(calls=len(clients), connected=sum(1 for m in connected if m), cpu_pct=cpu[:n], rss_kb=rss[:n],
                 pss_kb=pss[:n], client_cpu_pct=cpu[n:], sys_busy_pct=round(busy, 1), load_before=load0,
-                load_after=load1, media=gl[-1] if gl else {}, clients=res, silent_clients=silent, threads=thread_cpu)
+                load_after=load1, media=gl[-1] if gl else {}, clients=res, silent_clients=silent, threads=thread_cpu,
+                switches_per_s=threads.switches_per_s)
 
 
 def phase_rtpengine(procs, args, wd, codec):
@@ -446,6 +449,7 @@ def digest(r):
     heard = [h for h in m.get("heard_hz", []) if h]
     return dict(
         cpu_per_call=sum(r["cpu_pct"]) / n,
+        switches_per_call_s=r.get("switches_per_s", float("nan")) / n,
         rss_mb=statistics.median(r["rss_kb"]) / 1024,
         mem_per_call_mb=sum(r["rss_kb"]) / 1024 / n,
         pss_per_call_mb=sum(r["pss_kb"]) / 1024 / n,
@@ -464,6 +468,7 @@ def digest(r):
 
 ROWS = [  # key, label, format, ratio?
     ("cpu_per_call", "CPU per call (% of one core)", "{:.2f}", True),
+    ("switches_per_call_s", "context switches/s per call", "{:.0f}", True),
     ("rss_mb", "RSS per process, median (MB)", "{:.1f}", False),
     ("mem_per_call_mb", "RSS per call (MB)", "{:.2f}", True),
     ("pss_per_call_mb", "PSS per call (MB)", "{:.2f}", True),

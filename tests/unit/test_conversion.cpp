@@ -144,3 +144,23 @@ TEST_CASE("every planned element can be created with real-time settings")
     gst_object_unref(gst_object_ref_sink(vp8));
     CHECK(mediagw::make_conversion_element("no-such-element") == nullptr);
 }
+
+TEST_CASE("RTP where it is not taken: jitter buffer, depayloader, then as its codec")
+{
+    const char *opus_rtp = "application/x-rtp, media=audio, encoding-name=OPUS, clock-rate=48000, payload=111";
+    // The SIP leg went from Opus to G.711 while a browser's Opus was forwarded.
+    auto p = plan(opus_rtp, "audio/x-mulaw; application/x-rtp, media=audio, encoding-name=PCMU, clock-rate=8000");
+    CHECK(p.ok);
+    CHECK(chain(p, 3) == "rtpjitterbuffer ! rtpopusdepay ! opusdec");
+    CHECK(p.elements.back() == "mulawenc");
+    CHECK(p.why.find("application/x-rtp -> audio/x-mulaw needs rtpjitterbuffer ! rtpopusdepay") == 0);
+    // Same codec, encoded only (rtp_forward off): depayloaded, nothing more.
+    auto q = plan(opus_rtp, "audio/x-opus");
+    CHECK(q.ok);
+    CHECK(chain(q) == "rtpjitterbuffer ! rtpopusdepay");
+    // Taken as RTP: passthrough.
+    CHECK(plan(opus_rtp, "application/x-rtp, encoding-name=OPUS").passthrough());
+    auto r = plan("application/x-rtp, media=audio, encoding-name=X-NO-SUCH, clock-rate=8000", "audio/x-raw");
+    CHECK_FALSE(r.ok);
+    CHECK_MESSAGE(r.why.find("no depayloader for") == 0, r.why);
+}

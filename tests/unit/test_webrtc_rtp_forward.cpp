@@ -1,7 +1,7 @@
 // RTP forwarding (plugins/common/rtp/rtp_forward.cpp, used by webrtc-direct and sip-sofia):
 // the caller's packets get the session's payload type and SSRC, keep their
 // sequence and timestamp spacing (also across a change of the caller's
-// SSRC), and lose header extensions.
+// SSRC or of the path that feeds them), and lose header extensions.
 #include "rtp/rtp_forward.hpp"
 
 #include <gst/rtp/rtp.h>
@@ -114,4 +114,22 @@ TEST_CASE("forwarded RTP: header extensions are dropped, the payload kept")
     GstBuffer *junk = gst_buffer_new_allocate(nullptr, 5, nullptr);
     CHECK_FALSE(f.rewrite(&junk)); // not RTP: dropped
     gst_buffer_unref(junk);
+}
+
+TEST_CASE("forwarded RTP: a restart (another path feeds it) runs on like an SSRC change")
+{
+    GstCaps *caps = gst_caps_from_string("application/x-rtp, media=audio, encoding-name=OPUS, clock-rate=48000");
+    RtpForward f(caps, 111, 0xCAFE, 48000);
+    gst_caps_unref(caps);
+    const Header a = forward(f, packet(1, 100, 5000, 0));
+    // A payloader takes over with the same SSRC but its own numbers, lower
+    // ones: the peer must not see the stream jump back (every packet late).
+    f.restart();
+    const Header b = forward(f, packet(1, 7, 100, 20 * GST_MSECOND));
+    CHECK(b.ssrc == 0xCAFE);
+    CHECK((guint16)(b.seq - a.seq) == 1);
+    CHECK(b.ts - a.ts == 960);
+    const Header c = forward(f, packet(1, 8, 1060, 40 * GST_MSECOND));
+    CHECK((guint16)(c.seq - b.seq) == 1);
+    CHECK(c.ts - b.ts == 960);
 }

@@ -85,7 +85,7 @@ bool RtpForward::rewrite(GstBuffer **buffer)
     const guint16 in_seq = gst_rtp_buffer_get_seq(&rtp);
     const guint32 in_ts = gst_rtp_buffer_get_timestamp(&rtp);
     const GstClockTime pts = GST_BUFFER_PTS(*buffer);
-    if (started_ && in_ssrc != in_ssrc_) {
+    if (started_ && (in_ssrc != in_ssrc_ || restart_)) {
         // The caller's stream changed: go on from where the last one stopped,
         // the timestamps by the time that passed (at least one tick).
         guint32 elapsed = 1;
@@ -95,6 +95,7 @@ bool RtpForward::rewrite(GstBuffer **buffer)
         ts_delta_ = last_ts_ + (elapsed ? elapsed : 1) - in_ts;
     }
     started_ = true;
+    restart_ = false;
     in_ssrc_ = in_ssrc;
     const guint16 seq = static_cast<guint16>(in_seq + seq_delta_);
     const guint32 ts = in_ts + ts_delta_;

@@ -43,6 +43,11 @@ public:
     // What may come in: the codec's RTP, any payload type and SSRC (a new reference).
     GstCaps *incoming_caps() const;
 
+    // The next packet starts another stream (the feeding path changed: a
+    // payloader instead of forwarded RTP): run on from the last packet, as
+    // over a change of the source's SSRC. Streaming thread.
+    void restart() { restart_ = true; }
+
 private:
     static GstPadProbeReturn probe(GstPad *, GstPadProbeInfo *info, gpointer self);
 
@@ -51,6 +56,7 @@ private:
     guint32 ssrc_;
     guint clock_rate_;
     bool started_ = false;
+    bool restart_ = false;
     guint32 in_ssrc_ = 0;
     guint16 seq_delta_;   // out = in + delta (mod 2^16)
     guint32 ts_delta_;    // out = in + delta (mod 2^32)

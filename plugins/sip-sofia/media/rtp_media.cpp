@@ -1,6 +1,6 @@
 #include "media/rtp_media.hpp"
 
-#include "media/rtp_pass.hpp"
+#include "rtp/rtp_pass.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -164,12 +164,14 @@ bool RtpMedia::start(const Negotiation &n, std::string &error)
         gst_util_set_object_arg(G_OBJECT(rtpbin_), "rtp-profile", srtp ? "savpf" : "avpf");
     g_signal_connect(rtpbin_, "request-pt-map", G_CALLBACK(on_request_pt_map), this);
     // A forwarding stream gets no jitter buffer: its packets go on as they
-    // came (the far end has one); rtp_pass stands where rtpbin wants one.
+    // came (the far end has one); rtp_pass stands where rtpbin wants one
+    // (its type registered here, on the main loop).
+    mgwrtp::rtp_pass_type();
     g_signal_connect(rtpbin_, "request-jitterbuffer",
                      G_CALLBACK(+[](GstElement *, guint session, gpointer data) -> GstElement * {
                          auto self = static_cast<RtpMedia *>(data);
                          const RtpStream &s = session ? self->video_ : self->audio_;
-                         return s.forwards_rtp() ? make_rtp_pass() : nullptr;
+                         return s.forwards_rtp() ? mgwrtp::make_rtp_pass() : nullptr;
                      }),
                      this);
     // Asked for as build() requests rtpbin's pads; a stream without SRTP

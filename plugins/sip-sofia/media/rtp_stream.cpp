@@ -1,6 +1,7 @@
 #include "media/rtp_stream.hpp"
 
 #include "media/udp_transport.hpp"
+#include "rtp/peer_caps.hpp"
 #include "sdp/srtp.hpp"
 
 #include <gst/rtp/gstrtpbuffer.h>
@@ -75,30 +76,12 @@ GstElement *RtpStream::adopt(GstElement *e, std::vector<GstElement *> &side)
     return e;
 }
 
-// Whether the output port leads to something that takes this codec as RTP
-// (says so explicitly: ANY, a sink that takes everything, does not count).
+// Whether the output port leads to something that takes this codec as RTP.
 bool RtpStream::downstream_takes_rtp() const
 {
-    GstCaps *mine = pt_caps(static_cast<guint>(params_.codec.payload_type));
-    if (!mine)
-        return false;
-    GstCaps *wanted = gst_caps_new_empty_simple("application/x-rtp");
-    for (const char *field : {"media", "encoding-name", "clock-rate"})
-        gst_structure_set_value(gst_caps_get_structure(wanted, 0), field,
-                                gst_structure_get_value(gst_caps_get_structure(mine, 0), field));
-    gst_caps_unref(mine);
-    GstCaps *peer = gst_pad_peer_query_caps(output_, nullptr);
-    bool yes = false;
-    for (guint i = 0; peer && !gst_caps_is_any(peer) && i < gst_caps_get_size(peer) && !yes; ++i) {
-        GstCaps *one = gst_caps_copy_nth(peer, i);
-        yes = gst_structure_has_name(gst_caps_get_structure(one, 0), "application/x-rtp") &&
-              gst_caps_can_intersect(one, wanted);
-        gst_caps_unref(one);
-    }
-    if (peer)
-        gst_caps_unref(peer);
-    gst_caps_unref(wanted);
-    return yes;
+    const CodecInfo *info = codec_info(params_.codec.name);
+    return info && mgwrtp::peer_takes_rtp(output_, info->media, upper(params_.codec.name).c_str(),
+                                          params_.codec.clock_rate);
 }
 
 GstCaps *RtpStream::pt_caps(guint pt) const

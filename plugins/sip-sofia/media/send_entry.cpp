@@ -40,15 +40,11 @@ bool SendEntry::build(GstBin *bin, GstElement *pay, const GstCaps *rtp_caps, gui
     const guint32 ssrc = g_random_int();
     rtp_caps_ = gst_caps_copy(rtp_caps);
     gst_caps_set_simple(rtp_caps_, "ssrc", G_TYPE_UINT, ssrc, nullptr);
-    rewrite_ = std::make_unique<mgwrtp::RtpForward>(rtp_caps_, static_cast<guint8>(pt), ssrc, clock_rate);
+    rewrite_ = new mgwrtp::RtpForward(rtp_caps_, static_cast<guint8>(pt), ssrc, clock_rate);
     rtp_any_ = rewrite_->incoming_caps();
-
-    GstPad *src = gst_element_get_static_pad(entry_, "src");
-    gst_pad_add_probe(src,
-                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER |
-                                                   GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                      on_entry_src, this, nullptr);
-    gst_object_unref(src);
+    GstPad *exit_sink = gst_element_get_static_pad(exit_, "sink");
+    mgwrtp::RtpForward::attach(exit_sink, rewrite_);
+    gst_object_unref(exit_sink);
     // The path is chosen as the caps reach the entry (the identity checks
     // and sets them against what is linked after it); its queries are
     // answered for both paths.
@@ -80,7 +76,7 @@ void SendEntry::forget()
     // The elements are stopped by now (or never ran): no streaming thread
     // uses what follows.
     entry_ = pay_ = exit_ = nullptr;
-    rewrite_.reset();
+    rewrite_ = nullptr;
     gst_clear_caps(&rtp_caps_);
     gst_clear_caps(&rtp_any_);
     forwarding_ = false;
@@ -146,6 +142,7 @@ void SendEntry::choose_path(GstPad *entry_src, bool rtp)
         gst_pad_link(pay_src, exit_sink);
     }
     forwarding_ = rtp;
+    rewrite_->restart();
     GST_INFO_OBJECT(entry_src, "the send side now takes %s", rtp ? "RTP, forwarded" : "encoded media, payloaded");
     gst_object_unref(pay_sink);
     gst_object_unref(pay_src);
@@ -172,22 +169,6 @@ GstPadProbeReturn SendEntry::on_entry_sink(GstPad *pad, GstPadProbeInfo *info, g
         gst_object_unref(peer);
     gst_object_unref(src);
     return GST_PAD_PROBE_OK;
-}
-
-GstPadProbeReturn SendEntry::on_entry_src(GstPad *, GstPadProbeInfo *info, gpointer data)
-{
-    auto self = static_cast<SendEntry *>(data);
-    if (!self->forwarding_.load())
-        return GST_PAD_PROBE_OK;
-    if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-        GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-        if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
-            gst_event_unref(event);
-            info->data = gst_event_new_caps(self->rtp_caps_);
-        }
-        return GST_PAD_PROBE_OK;
-    }
-    return self->rewrite_->rewrite_data(info);
 }
 
 } // namespace sipsofia

@@ -7,7 +7,11 @@
 // payload type and SSRC; their sequence numbers and timestamps run on from
 // the source's (mgwrtp::RtpForward), so no depayloader, payloader or jitter
 // buffer stands in the path: with the receive side forwarding too, an echo
-// or a SIP-to-SIP bridge crosses one thread per packet.
+// or a SIP-to-SIP bridge crosses one thread per packet. The rewrite sits on
+// the exit, for both paths: when the path changes (a room going from one
+// browser's forwarded Opus to a mix of several), the peer still sees one
+// stream whose sequence numbers and timestamps run on; a jump would make
+// its jitter buffer drop every packet as late until they caught up.
 // While a stream is built, the node's input port says it takes both
 // (queries answered on the port itself: an upstream deciding whether to
 // forward asks before the port is pointed at the entry).
@@ -18,7 +22,6 @@
 #include <gst/gst.h>
 
 #include <atomic>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,7 +51,6 @@ public:
 
 private:
     static GstPadProbeReturn on_entry_sink(GstPad *pad, GstPadProbeInfo *info, gpointer self);
-    static GstPadProbeReturn on_entry_src(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     static GstPadProbeReturn on_input_query(GstPad *pad, GstPadProbeInfo *info, gpointer self);
     void choose_path(GstPad *entry_src, bool rtp); // streaming thread, at a caps event
     GstCaps *takes(GstCaps *filter) const;         // encoded or RTP of the codec
@@ -56,7 +58,7 @@ private:
     GstElement *entry_ = nullptr, *pay_ = nullptr, *exit_ = nullptr; // owned by the bin
     GstCaps *rtp_caps_ = nullptr;     // what leaves forwarded (payload type, ssrc)
     GstCaps *rtp_any_ = nullptr;      // what may come in as RTP (any payload type, SSRC)
-    std::unique_ptr<mgwrtp::RtpForward> rewrite_;
+    mgwrtp::RtpForward *rewrite_ = nullptr; // owned by its probe on the exit's sink pad
     std::atomic<bool> forwarding_{false};
     bool rtp_allowed_ = false;        // set by build(), read by the probes
     GstPad *input_ = nullptr;         // the node's input ghost (a reference while built)

@@ -1,5 +1,6 @@
 #include "media/room_media.hpp"
 
+#include "rtp/peer_caps.hpp"
 #include "rtp/rtp_forward.hpp"
 
 #include "common/main_loop.hpp"
@@ -67,6 +68,18 @@ GstPad *request_pad(GstElement *element, const char *templ)
     return pad;
 }
 
+GstPadProbeReturn without_foreign_ssrc(GstPad *, GstPadProbeInfo *info, gpointer)
+{
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (!gst_video_event_is_force_key_unit(event) || !gst_structure_has_field(gst_event_get_structure(event), "ssrc"))
+        return GST_PAD_PROBE_OK;
+    GstEvent *plain = gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_copy(gst_event_get_structure(event)));
+    gst_structure_remove_field(gst_event_writable_structure(plain), "ssrc");
+    gst_event_unref(event);
+    info->data = plain;
+    return GST_PAD_PROBE_OK;
+}
+
 void set_active(GstElement *selector, GstPad *pad)
 {
     GstPad *current = nullptr;
@@ -80,9 +93,9 @@ void set_active(GstElement *selector, GstPad *pad)
 } // namespace
 
 RoomMedia::RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *audio_out, GstPad *video_out,
-                     Layout layout, Logger log, SpeakerChanged speaker_changed, Fail fail)
+                     Layout layout, guint jitter_ms, Logger log, SpeakerChanged speaker_changed, Fail fail)
     : bin_(bin), log_(std::move(log)), speaker_changed_(std::move(speaker_changed)), fail_(std::move(fail)),
-      layout_(layout)
+      layout_(layout), audio_out_(audio_out), video_out_(video_out), jitter_ms_(jitter_ms)
 {
     // Encoded media is payloaded per browser; the caller's RTP of the same
     // codec (the SIP node forwards it) goes on as RTP.
@@ -111,6 +124,11 @@ RoomMedia::RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *au
         pad = gst_element_get_static_pad(video_sel_, "src");
     }
     gst_ghost_pad_set_target(GST_GHOST_PAD(video_out), pad);
+    // A keyframe request from the next node (the caller's PLI, relayed by
+    // sip-sofia's rtpsession) names that session's SSRC: webrtcbin's would
+    // find no such browser and send no PLI. Without it, webrtcbin's SSRC
+    // demuxer names the browser whose stream the request goes up.
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, without_foreign_ssrc, nullptr, nullptr);
     gst_object_unref(pad);
     speaker_timer_ = g_timeout_add(250, &RoomMedia::speaker_tick, this);
 }
@@ -337,7 +355,25 @@ void RoomMedia::request_input_keyframe()
     log_(sent ? "a new browser: keyframe requested from the caller" : "a new browser: no caller video to ask");
 }
 
-// Streaming thread (webrtcbin's pad-added): depayload, then into a selector.
+// A depayloader behind a jitter buffer of the branch's own: webrtcbin has
+// none (rtp_pass, session.cpp), and a decoder, a mixer or the next node's
+// encoder needs the packets in order and evenly timed.
+GstElement *RoomMedia::jitter_buffered_depayloader(const std::string &codec, const std::string &tag, Branch &b)
+{
+    GstElement *jitter = make("rtpjitterbuffer", "jb_" + tag);
+    g_object_set(jitter, "latency", jitter_ms_, "do-lost", TRUE, nullptr); // lost: the decoder conceals
+    GstElement *depay = make(depayloader(codec), "depay_" + tag);
+    link(jitter, depay);
+    b.elements.push_back(jitter);
+    b.elements.push_back(depay);
+    return depay;
+}
+
+// Streaming thread (webrtcbin's pad-added): the browser's RTP (no jitter
+// buffer before it) into a selector. While the next node takes this codec's
+// RTP (the SIP leg negotiated it), the packets go on as they are, on this
+// thread: no jitter buffer, depayloader or queue, as behind a relay.
+// Otherwise, and for the grid's decoders, depayloaded behind a jitter buffer.
 void RoomMedia::attach_publisher_stream(Session &s, GstPad *src, const OfferedMedia &m)
 {
     std::unique_lock<std::mutex> guard(lock_);
@@ -349,51 +385,53 @@ void RoomMedia::attach_publisher_stream(Session &s, GstPad *src, const OfferedMe
     }
     auto b = std::make_unique<Branch>();
     const std::string tag = s.id() + "_" + std::to_string(counter_++);
-    GstElement *depay = make(depayloader(m.codec), "depay_" + tag);
-    GstElement *queue = make("queue", "q_" + tag);
-    g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", (guint64)200 * GST_MSECOND,
-                 "leaky", 2, nullptr);
-    b->elements = {depay, queue};
-    GstElement *last = depay;
-    if (m.kind == "audio") {
-        // A tee after the depayloader: the encoded stream goes straight out
-        // while this browser is alone, and into the mix once it is not.
-        pub->audio_tee = make("tee", "atee_" + tag);
+    const bool audio = m.kind == "audio";
+    const bool forward = !(grid_ && !audio) && mgwrtp::peer_takes_rtp(audio ? audio_out_ : video_out_, m.kind.c_str(),
+                                                                      m.codec.c_str(), audio ? 48000 : 90000);
+    GstElement *first = nullptr; // what webrtcbin's pad feeds (none: the selector itself)
+    GstElement *last = nullptr;  // what feeds the selector (none: the tee's pad, or webrtcbin's)
+    GstPadLinkReturn linked = GST_PAD_LINK_OK;
+    if (audio) {
+        // A tee first: the stream goes straight out while this browser is
+        // alone, and into the mix (its own jitter buffer) once it is not.
+        pub->audio_tee = first = make("tee", "atee_" + tag);
         g_object_set(pub->audio_tee, "allow-not-linked", TRUE, nullptr);
         b->elements.push_back(pub->audio_tee);
-        link(depay, pub->audio_tee);
         b->tee = pub->audio_tee;
         b->tee_pad = request_pad(pub->audio_tee, "src_%u");
-        GstPad *qsink = gst_element_get_static_pad(queue, "sink");
-        const GstPadLinkReturn linked = gst_pad_link(b->tee_pad, qsink);
-        gst_object_unref(qsink);
-        if (linked != GST_PAD_LINK_OK)
-            throw std::runtime_error("session " + s.id() + ": cannot link its audio tee (" +
-                                     gst_pad_link_get_name(linked) + ")");
-    } else {
-        link(depay, queue);
+        if (!forward) {
+            last = jitter_buffered_depayloader(m.codec, tag, *b);
+            GstPad *jb_sink = gst_element_get_static_pad(b->elements[1], "sink");
+            linked = gst_pad_link(b->tee_pad, jb_sink);
+            gst_object_unref(jb_sink);
+        }
+    } else if (!forward) {
+        last = jitter_buffered_depayloader(m.codec, tag, *b);
+        first = b->elements.front();
+        if (grid_)
+            last = grid_input(m.codec, tag, *b);
     }
-    last = queue;
-    if (m.kind == "video" && grid_)
-        last = grid_input(m.codec, tag, *b);
-    GstElement *sel = m.kind == "audio" ? audio_sel_ : grid_ ? grid_ : video_sel_;
+    GstElement *sel = audio ? audio_sel_ : grid_ ? grid_ : video_sel_;
     b->sink_owner = sel;
     b->sink_pad = request_pad(sel, "sink_%u");
-    (m.kind == "audio" ? pub->audio_pad : pub->video_pad) = b->sink_pad;
-    GstPad *out = gst_element_get_static_pad(last, "src");
-    GstPadLinkReturn linked = gst_pad_link(out, b->sink_pad);
-    gst_object_unref(out);
+    (audio ? pub->audio_pad : pub->video_pad) = b->sink_pad;
+    GstPad *out = last ? gst_element_get_static_pad(last, "src") : audio ? GST_PAD(gst_object_ref(b->tee_pad)) : nullptr;
+    if (out && linked == GST_PAD_LINK_OK)
+        linked = gst_pad_link(out, b->sink_pad);
+    if (out)
+        gst_object_unref(out);
     for (GstElement *e : b->elements)
         gst_element_sync_state_with_parent(e);
-    GstPad *depay_sink = gst_element_get_static_pad(depay, "sink");
+    GstPad *in = first ? gst_element_get_static_pad(first, "sink") : GST_PAD(gst_object_ref(b->sink_pad));
     if (linked == GST_PAD_LINK_OK)
-        linked = gst_pad_link(src, depay_sink);
-    gst_object_unref(depay_sink);
+        linked = gst_pad_link(src, in);
+    gst_object_unref(in);
     branches_.emplace(s.id(), std::move(b)); // detach() undoes it, linked or not
     if (linked != GST_PAD_LINK_OK)
         throw std::runtime_error("session " + s.id() + ": cannot link its " + m.kind + " (" + m.codec +
                                  ") to the room (" + gst_pad_link_get_name(linked) + ")");
-    log_("session " + s.id() + ": receiving " + m.kind + " (" + m.codec + ") from participant " + s.participant());
+    log_("session " + s.id() + ": receiving " + m.kind + " (" + m.codec + ") from participant " + s.participant() +
+         (forward ? ", forwarded as RTP" : ", depayloaded"));
     std::weak_ptr<int> alive = alive_;
     on_main_loop(fail_, [this, alive] {
         if (alive.lock()) {
@@ -466,16 +504,18 @@ void RoomMedia::add_to_mix(Publisher &p)
     p.mixed = true;
     auto b = std::make_unique<Branch>();
     const std::string tag = "mix" + std::to_string(counter_++);
-    GstElement *queue = make("queue", "q_" + tag);
-    g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", (guint64)200 * GST_MSECOND,
-                 "leaky", 2, nullptr);
+    // The tee carries the browser's RTP: a jitter buffer of the branch's own
+    // (its thread decouples the mix from the browser's).
+    GstElement *depay = jitter_buffered_depayloader("OPUS", tag, *b);
+    GstElement *jitter = b->elements.front();
     GstElement *dec = make("opusdec", "dec_" + tag);
     GstElement *conv = make("audioconvert", "conv_" + tag);
     GstElement *res = make("audioresample", "res_" + tag);
     GstElement *caps = make_capsfilter("caps_" + tag, "audio/x-raw,format=S16LE,rate=48000,channels=1");
-    if (!gst_element_link_many(queue, dec, conv, res, caps, nullptr))
+    if (!gst_element_link_many(depay, dec, conv, res, caps, nullptr))
         throw std::runtime_error("cannot link the mix branch " + tag);
-    b->elements = {queue, dec, conv, res, caps};
+    for (GstElement *e : {dec, conv, res, caps})
+        b->elements.push_back(e);
     GstPad *out = gst_element_get_static_pad(caps, "src");
     gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, measure_level, &p.level_db, nullptr);
     b->sink_owner = mixer_;
@@ -486,10 +526,10 @@ void RoomMedia::add_to_mix(Publisher &p)
         gst_element_sync_state_with_parent(e);
     b->tee = p.audio_tee;
     b->tee_pad = request_pad(p.audio_tee, "src_%u");
-    GstPad *qsink = gst_element_get_static_pad(queue, "sink");
+    GstPad *jb_sink = gst_element_get_static_pad(jitter, "sink");
     if (linked == GST_PAD_LINK_OK)
-        linked = gst_pad_link(b->tee_pad, qsink);
-    gst_object_unref(qsink);
+        linked = gst_pad_link(b->tee_pad, jb_sink);
+    gst_object_unref(jb_sink);
     for (auto &[id, pub] : publishers_)
         if (pub.get() == &p)
             branches_.emplace(id, std::move(b)); // detach() undoes it, linked or not

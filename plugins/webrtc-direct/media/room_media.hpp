@@ -34,8 +34,9 @@ public:
     // Throws std::runtime_error when an element is missing or will not link
     // (so do attach_*: their callers turn it into the node's failure).
     // `fail`: the node's failure, for exceptions in GStreamer/GLib callbacks.
+    // `jitter_ms`: the jitter buffer before a depayloader (webrtcbin has none).
     RoomMedia(GstBin *bin, GstPad *audio_in, GstPad *video_in, GstPad *audio_out, GstPad *video_out,
-              Layout layout, Logger log, SpeakerChanged speaker_changed, Fail fail);
+              Layout layout, guint jitter_ms, Logger log, SpeakerChanged speaker_changed, Fail fail);
     ~RoomMedia();
 
     // Codec of the caller's video as it flows now ("VP8", "H264"; "" unknown).
@@ -72,6 +73,7 @@ private:
     void start_mix(std::unique_lock<std::mutex> &);
     void add_to_mix(Publisher &p);
     void pick_speaker();
+    GstElement *jitter_buffered_depayloader(const std::string &codec, const std::string &tag, Branch &b);
     GstElement *grid_input(const std::string &codec, const std::string &tag, Branch &b); // decode + scale
     void layout_grid();
     static gboolean speaker_tick(gpointer self);
@@ -83,6 +85,8 @@ private:
     GstElement *audio_tee_ = nullptr, *video_tee_ = nullptr, *video_filter_ = nullptr;
     Layout layout_;
     GstElement *audio_sel_ = nullptr, *video_sel_ = nullptr;
+    GstPad *audio_out_, *video_out_;     // the node's output ghost pads (owned by the node)
+    guint jitter_ms_;
     GstElement *grid_ = nullptr;         // compositor, grid layout only
     GstElement *mixer_ = nullptr;
     GstPad *mix_pad_ = nullptr;          // audio_sel_'s pad for the mix

@@ -1,5 +1,7 @@
 #include "media/session.hpp"
 
+#include "rtp/rtp_pass.hpp"
+
 #include "common/main_loop.hpp"
 
 #include <gst/sdp/sdp.h>
@@ -79,6 +81,17 @@ Session::Session(GstBin *bin, Role role, std::string id, std::string participant
     if (!webrtc_)
         throw std::runtime_error("GStreamer element 'webrtcbin' is missing (gstreamer1.0-plugins-bad)");
     g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+    // What a browser sends is forwarded as RTP, or depayloaded behind a
+    // jitter buffer of the room's own where a decoder or mixer needs one
+    // (room_media.cpp): webrtcbin's would be a thread hand-off per packet
+    // for nothing. Its rtpbin gets rtp_pass instead (type registered here,
+    // on the main loop).
+    mgwrtp::rtp_pass_type();
+    if (GstElement *rtpbin = gst_bin_get_by_name(GST_BIN(webrtc_), "rtpbin")) {
+        g_signal_connect(rtpbin, "request-jitterbuffer",
+                         G_CALLBACK(+[](GstElement *, guint, gpointer) { return mgwrtp::make_rtp_pass(); }), nullptr);
+        gst_object_unref(rtpbin);
+    }
     gst_bin_add(bin_, webrtc_);
 }
 

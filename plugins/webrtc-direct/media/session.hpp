@@ -25,7 +25,7 @@ namespace webrtcdirect {
 struct IceSettings {
     std::vector<std::string> addresses; // host candidates only on these; empty: every interface
     guint min_port = 0, max_port = 0;
-    guint latency_ms = 40;               // webrtcbin's jitter buffer
+    guint latency_ms = 40;               // jitter buffers before depayloaders (room_media)
     std::vector<std::string> stun, turn; // webrtcbin URIs (from a turn node)
     bool relay_only = false;
 };

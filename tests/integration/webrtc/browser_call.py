@@ -15,13 +15,15 @@ Asserted:
     video (a 320x240 snapshot);
   - the gateway's links pass Opus and VP8/H.264 through both ways and
     transcode G.711 (log); the caller's Opus, VP8 and H.264 RTP is forwarded
-    to the browser as RTP (no depayloading, no jitter buffer), or with
-    rtp_forward off depayloaded and payloaded again;
+    to the browser as RTP (no depayloading, no jitter buffer), and the
+    browser's to the caller, or with rtp_forward off depayloaded and
+    payloaded again;
     a new browser asks the caller for a keyframe; participant.joined;
   - the browser leaves: participant.left, room.empty, and the gateway hangs
     up with a BYE (baresip's call closes), then re-arms for the next call.
 """
 import os
+import re
 import sys
 import time
 
@@ -82,7 +84,12 @@ def main():
                       "audio OPUS forwarded as RTP" in log, "the caller's Opus RTP is forwarded to the browser as RTP")
             else:
                 check("sip.audio->web.audio: passthrough of audio/x-opus" in log, "Opus passes through to the browser")
-            check("web.audio->sip.audio: passthrough of audio/x-opus" in log, "Opus passes through to the caller")
+            if forward:
+                check("web.audio->sip.audio: passthrough of application/x-rtp" in log and
+                      re.search(r"receiving audio \(OPUS\) from participant \S+, forwarded as RTP", log),
+                      "the browser's Opus RTP is forwarded to the caller as RTP")
+            else:
+                check("web.audio->sip.audio: passthrough of audio/x-opus" in log, "Opus passes through to the caller")
         vcaps = "video/x-h264" if variant == "H264" else "video/x-vp8"
         vname = "H264" if variant == "H264" else "VP8"
         if forward:
@@ -90,7 +97,12 @@ def main():
                   f"video {vname} forwarded as RTP" in log, f"the caller's {vname} RTP is forwarded to the browser as RTP")
         else:
             check(f"sip.video->web.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the browser")
-        check(f"web.video->sip.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the caller")
+        if forward:
+            check("web.video->sip.video: passthrough of application/x-rtp" in log and
+                  re.search(rf"receiving video \({vname}\) from participant \S+, forwarded as RTP", log),
+                  f"the browser's {vname} RTP is forwarded to the caller as RTP")
+        else:
+            check(f"web.video->sip.video: passthrough of {vcaps}" in log, f"{vcaps} passes through to the caller")
 
         wav = bs.received_wav()
         freq = wav and tonecheck.tone_frequency(wav, 3.0, 2.0)
