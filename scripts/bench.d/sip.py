@@ -8,8 +8,10 @@ Per run and per peer: start the peer(s) and time exec -> ready line; place N
 calls with one sipp (SIP only, injection file of ports, uac_media.xml) whose SDP
 points the media at rtpgen's sockets; rtpgen sends 20 ms PCMU on every call and
 counts what comes back (sequence gaps = loss); after a warm-up, CPU
-(utime+stime of the process trees, /proc/PID/stat) and RSS/PSS (sampled each
-second) over the window; BYE; stop the peer(s). Stdlib only; called by
+(utime+stime of the process trees, /proc/PID/stat), their threads' context
+switches (/proc/PID/task/*/status: a thread hand-off or a socket wake-up each;
+steadier than CPU on a shared VM) and RSS/PSS (sampled each second) over the
+window; BYE; stop the peer(s). Stdlib only; called by
 scripts/bench, which builds first and compiles rtpgen.
 """
 import argparse
@@ -396,7 +398,8 @@ def run_calls(procs, args, sip_ports, roots, wd, tag):
     except subprocess.TimeoutExpired:
         sipp_rc = None
     return dict(calls=n, answered=len(answers), sipp_rc=sipp_rc, cpu_pct=cpu, rss_kb=rss, pss_kb=pss,
-                sys_busy_pct=round(busy, 1), load_before=load0, load_after=load1, media=media, threads=thread_cpu)
+                sys_busy_pct=round(busy, 1), load_before=load0, load_after=load1, media=media, threads=thread_cpu,
+                switches_per_s=threads.switches_per_s)
 
 
 def phase_mediagw(procs, args, wd):
@@ -435,6 +438,7 @@ def digest(r):
     procs_count = len(r["rss_kb"])
     return dict(
         cpu_per_call=sum(r["cpu_pct"]) / n,
+        switches_per_call_s=r.get("switches_per_s", float("nan")) / n,
         rss_mb=statistics.median(r["rss_kb"]) / 1024,          # per process (per gateway)
         rss_max_mb=max(r["rss_kb"]) / 1024,
         pss_mb=statistics.median(r["pss_kb"]) / 1024,
@@ -452,6 +456,7 @@ def digest(r):
 # --- output ------------------------------------------------------------------
 ROWS = [  # key, label, format
     ("cpu_per_call", "CPU per call (% of one core)", "{:.2f}"),
+    ("switches_per_call_s", "context switches/s per call", "{:.0f}"),
     ("rss_mb", "RSS per process, median (MB)", "{:.1f}"),
     ("rss_max_mb", "RSS per process, max (MB)", "{:.1f}"),
     ("pss_mb", "PSS per process, median (MB)", "{:.1f}"),
@@ -473,7 +478,7 @@ def fmt_runs(vals, f):
     return f"{f.format(min(vals))} / {f.format(statistics.median(vals))}"
 
 
-RATIO_KEYS = ("cpu_per_call", "mem_per_call_mb", "pss_per_call_mb", "startup_ms")
+RATIO_KEYS = ("cpu_per_call", "switches_per_call_s", "mem_per_call_mb", "pss_per_call_mb", "startup_ms")
 
 
 def report(args, runs):
