@@ -32,7 +32,7 @@ struct RoomMedia::Branch {
 struct RoomMedia::Publisher {
     std::string participant;
     std::weak_ptr<Session> session;
-    GstElement *audio_tee = nullptr;  // after depay: passthrough + mix
+    GstElement *audio_tee = nullptr;  // the browser's RTP: passthrough + mix
     GstPad *audio_pad = nullptr;      // on audio_sel_
     GstPad *video_pad = nullptr;      // on video_sel_ (speaker) or grid_ (grid)
     bool mixed = false;
