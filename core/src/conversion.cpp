@@ -1,5 +1,7 @@
 #include "conversion.hpp"
 
+#include <functional>
+
 namespace mediagw {
 
 namespace {
@@ -19,15 +21,18 @@ std::string to_string(const GstCaps *caps)
     return out;
 }
 
-// The best-ranked factory of `type` whose `dir` pad can handle `caps`.
-std::string find_factory(GstElementFactoryListType type, const GstCaps *caps, GstPadDirection dir)
+// The best-ranked factory of `type` whose `dir` pad can handle `caps` (and
+// that `also` accepts, when given).
+std::string find_factory(GstElementFactoryListType type, const GstCaps *caps, GstPadDirection dir,
+                         const std::function<bool(GstElementFactory *)> &also = {})
 {
     GList *all = gst_element_factory_list_get_elements(type, GST_RANK_MARGINAL);
     GList *fit = gst_element_factory_list_filter(all, caps, dir, FALSE);
     fit = g_list_sort(fit, (GCompareFunc)gst_plugin_feature_rank_compare_func);
     std::string name;
-    if (fit)
-        name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(fit->data));
+    for (GList *l = fit; l && name.empty(); l = l->next)
+        if (!also || also(GST_ELEMENT_FACTORY(l->data)))
+            name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(l->data));
     gst_plugin_feature_list_free(fit);
     gst_plugin_feature_list_free(all);
     return name;
@@ -92,28 +97,21 @@ std::string find_depayloader(const GstCaps *rtp)
     const GValue *encoding = gst_structure_get_value(gst_caps_get_structure(rtp, 0), "encoding-name");
     if (!encoding)
         return "";
-    GList *all = gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, GST_RANK_MARGINAL);
-    GList *fit = gst_element_factory_list_filter(all, rtp, GST_PAD_SINK, FALSE);
-    fit = g_list_sort(fit, (GCompareFunc)gst_plugin_feature_rank_compare_func);
-    std::string name;
-    for (GList *l = fit; l && name.empty(); l = l->next) {
-        for (const GList *t = gst_element_factory_get_static_pad_templates(GST_ELEMENT_FACTORY(l->data));
-             t && name.empty(); t = t->next) {
+    return find_factory(GST_ELEMENT_FACTORY_TYPE_DEPAYLOADER, rtp, GST_PAD_SINK, [encoding](GstElementFactory *f) {
+        bool names_it = false;
+        for (const GList *t = gst_element_factory_get_static_pad_templates(f); t && !names_it; t = t->next) {
             auto tmpl = static_cast<GstStaticPadTemplate *>(t->data);
             if (tmpl->direction != GST_PAD_SINK)
                 continue;
             GstCaps *caps = gst_static_caps_get(&tmpl->static_caps);
-            for (guint i = 0; i < gst_caps_get_size(caps) && name.empty(); ++i) {
+            for (guint i = 0; i < gst_caps_get_size(caps) && !names_it; ++i) {
                 const GValue *named = gst_structure_get_value(gst_caps_get_structure(caps, i), "encoding-name");
-                if (named && gst_value_intersect(nullptr, named, encoding)) // (can_intersect checks types only)
-                    name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(l->data));
+                names_it = named && gst_value_intersect(nullptr, named, encoding); // (can_intersect: types only)
             }
             gst_caps_unref(caps);
         }
-    }
-    gst_plugin_feature_list_free(fit);
-    gst_plugin_feature_list_free(all);
-    return name;
+        return names_it;
+    });
 }
 
 ConversionPlan plan_conversion(const GstCaps *input, const GstCaps *accepted)

@@ -215,9 +215,8 @@ def measure(roots, window):
 
 
 # --- per-thread CPU (where a gateway's CPU goes) ---------------------------------
-def thread_ticks(pids):
-    """{(pid, tid, thread name with digits as '#'): utime+stime ticks} of pids' threads."""
-    out = {}
+def task_files(pids, name):
+    """(pid, tid, text of /proc/PID/task/TID/<name>) for each live thread of pids."""
     for pid in pids:
         try:
             tids = os.listdir(f"/proc/{pid}/task")
@@ -225,13 +224,19 @@ def thread_ticks(pids):
             continue
         for tid in tids:
             try:
-                with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                    s = f.read()
+                with open(f"/proc/{pid}/task/{tid}/{name}") as f:
+                    yield pid, tid, f.read()
             except OSError:
                 continue
-            name = re.sub(r"\d+", "#", s[s.index("(") + 1:s.rindex(")")])
-            r = s.rsplit(")", 1)[1].split()
-            out[(pid, tid, name)] = int(r[11]) + int(r[12])
+
+
+def thread_ticks(pids):
+    """{(pid, tid, thread name with digits as '#'): utime+stime ticks} of pids' threads."""
+    out = {}
+    for pid, tid, s in task_files(pids, "stat"):
+        name = re.sub(r"\d+", "#", s[s.index("(") + 1:s.rindex(")")])
+        r = s.rsplit(")", 1)[1].split()
+        out[(pid, tid, name)] = int(r[11]) + int(r[12])
     return out
 
 
@@ -239,20 +244,8 @@ def context_switches(pids):
     """Voluntary + involuntary context switches of pids' threads so far: a
     thread hand-off or a socket wake-up is one, so their rate shows how a
     packet's path is cut into threads, whatever else loads the machine."""
-    total = 0
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/status") as f:
-                    total += sum(int(line.split()[1]) for line in f
-                                 if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
-            except OSError:
-                continue
-    return total
+    return sum(int(line.split()[1]) for _, _, s in task_files(pids, "status") for line in s.splitlines()
+               if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
 
 
 class ThreadWindow:

@@ -376,6 +376,10 @@ GstElement *RoomMedia::jitter_buffered_depayloader(const std::string &codec, con
 // Otherwise, and for the grid's decoders, depayloaded behind a jitter buffer.
 void RoomMedia::attach_publisher_stream(Session &s, GstPad *src, const OfferedMedia &m)
 {
+    const bool audio = m.kind == "audio";
+    // Asked before taking the lock: the query crosses into the next node.
+    const bool forward = !(grid_ && !audio) && mgwrtp::peer_takes_rtp(audio ? audio_out_ : video_out_, m.kind.c_str(),
+                                                                      m.codec.c_str(), audio ? 48000 : 90000);
     std::unique_lock<std::mutex> guard(lock_);
     auto &pub = publishers_[s.id()];
     if (!pub) {
@@ -385,9 +389,6 @@ void RoomMedia::attach_publisher_stream(Session &s, GstPad *src, const OfferedMe
     }
     auto b = std::make_unique<Branch>();
     const std::string tag = s.id() + "_" + std::to_string(counter_++);
-    const bool audio = m.kind == "audio";
-    const bool forward = !(grid_ && !audio) && mgwrtp::peer_takes_rtp(audio ? audio_out_ : video_out_, m.kind.c_str(),
-                                                                      m.codec.c_str(), audio ? 48000 : 90000);
     GstElement *first = nullptr; // what webrtcbin's pad feeds (none: the selector itself)
     GstElement *last = nullptr;  // what feeds the selector (none: the tee's pad, or webrtcbin's)
     GstPadLinkReturn linked = GST_PAD_LINK_OK;

@@ -17,6 +17,8 @@ All sockets are non-blocking.
   (e.g. its BYE), answered 200; its headers.
 - invite_without_sdp(sip, gw_port, media): a delayed offer (RFC 3261 13.2.1):
   INVITE without a body, the 200's offer answered in the ACK.
+- opus_vp8_media(audio, video): m= lines for Opus + VP8 (AVPF, nack pli);
+  pli(media_ssrc) builds a PLI, plis(pkt) reads them.
 - g711_tone(), RtpStream, g711_wav(): G.711 RTP (PCMU or PCMA) of a tone
   sent in real time, the RTP coming back collected, its payload decoded to
   a wav (sox).
@@ -228,6 +230,23 @@ def invite_without_sdp(sip, gw_port, answer_media, user="caller", timeout=10):
         request(sip, d, "ACK", 1, "application/sdp", sdp)
         return body, sdp, d
     mgwtest.fail(f"no final response to the INVITE without SDP within {timeout} s")
+
+
+def pli(media_ssrc):
+    """A PLI for `media_ssrc` (RFC 4585: PT 206, FMT 1) after an empty RR (a
+    compound packet, as rtpsession wants), from a random sender SSRC."""
+    ours = random.getrandbits(32)
+    rr = struct.pack("!BBHI", 0x80, 201, 1, ours)
+    fb = struct.pack("!BBHII", 0x80 | 1, 206, 2, ours, media_ssrc)
+    return rr + fb
+
+
+def opus_vp8_media(audio, video):
+    """m= lines offering Opus on socket `audio`'s port and VP8 over RTP/AVPF
+    with nack pli (keyframe requests by RTCP) on `video`'s."""
+    return (f"m=audio {audio.getsockname()[1]} RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=sendrecv\r\n"
+            f"m=video {video.getsockname()[1]} RTP/AVPF 97\r\na=rtpmap:97 VP8/90000\r\n"
+            f"a=rtcp-fb:97 nack pli\r\na=sendrecv\r\n")
 
 
 def plis(pkt):

@@ -15,13 +15,12 @@ own interval, the control); then a VP8 keyframe (payload descriptor S=1,
 PID=0, first VP8 byte's bit 0 = 0) follows each request within 0.5 s.
 """
 import os
-import random
 import struct
 import sys
 import time
 
 import mgwtest
-from rawcaller import invite, request, rtp_pair, udp
+from rawcaller import invite, pli, request, rtp_pair, udp
 
 PIPELINE = """
 [gateway]
@@ -74,13 +73,6 @@ def vp8_keyframe(pkt):
         if ext & 0x30:                         # TID/KEYIDX
             off += 1
     return off < len(pkt) and (pkt[off] & 0x01) == 0
-
-
-def pli(media_ssrc):
-    ours = random.getrandbits(32)
-    rr = struct.pack("!BBHI", 0x80, 201, 1, ours)                      # empty RR: a compound packet
-    fb = struct.pack("!BBHII", 0x80 | 1, 206, 2, ours, media_ssrc)     # PSFB, FMT 1 = PLI
-    return rr + fb
 
 
 def main():

@@ -90,10 +90,7 @@ def main():
         sip, relay = rawcaller.udp(), rawcaller.udp()
         audio, audio_rtcp = rawcaller.rtp_pair()
         video, video_rtcp = rawcaller.rtp_pair()
-        media = (f"m=audio {audio.getsockname()[1]} RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=sendrecv\r\n"
-                 f"m=video {video.getsockname()[1]} RTP/AVPF 97\r\na=rtpmap:97 VP8/90000\r\n"
-                 f"a=rtcp-fb:97 nack pli\r\na=sendrecv\r\n")
-        answer, dialog = rawcaller.invite(sip, sip_port, media)
+        answer, dialog = rawcaller.invite(sip, sip_port, rawcaller.opus_vp8_media(audio, video))
         gw_video = rawcaller.media_port(answer, "video")
         check(gw_video > 0, "the answer accepts the video stream")
         ssrc = random.getrandbits(32) | 1

@@ -19,7 +19,6 @@ vp8enc) within 1.5 s of the caller's PLI, and none came in the second
 before it (no periodic cause).
 """
 import os
-import random
 import struct
 import sys
 import threading
@@ -90,10 +89,7 @@ def main():
         sip = rawcaller.udp()
         audio, audio_rtcp = rawcaller.rtp_pair()
         video, video_rtcp = rawcaller.rtp_pair()
-        media = (f"m=audio {audio.getsockname()[1]} RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=sendrecv\r\n"
-                 f"m=video {video.getsockname()[1]} RTP/AVPF 97\r\na=rtpmap:97 VP8/90000\r\n"
-                 f"a=rtcp-fb:97 nack pli\r\na=sendrecv\r\n")
-        answer, dialog = rawcaller.invite(sip, sip_port, media)
+        answer, dialog = rawcaller.invite(sip, sip_port, rawcaller.opus_vp8_media(audio, video))
         gw_video = rawcaller.media_port(answer, "video")
         check(gw_video > 0, "the answer accepts the video stream")
         receiver = Receiver(video, (sip, audio, audio_rtcp, video_rtcp))
@@ -120,14 +116,10 @@ def main():
             check(receiver.vp8 >= 30 and len(receiver.ssrcs) == 1,
                   f"the caller gets the client's VP8 ({receiver.vp8} packets, SSRCs {len(receiver.ssrcs)})")
             time.sleep(3)  # past the requests of the join and of the speaker switch
-            media_ssrc = next(iter(receiver.ssrcs))
-            ours = random.getrandbits(32) | 1
-            rr = struct.pack("!BBHI", 0x80, 201, 1, ours)                      # empty RR: a compound packet
-            pli = struct.pack("!BBHII", 0x80 | 1, 206, 2, ours, media_ssrc)    # PSFB, FMT 1 = PLI
             quiet_since = time.monotonic() - 1.0
             earlier = [t for t in requests if t >= quiet_since]
             asked = time.monotonic()
-            video_rtcp.sendto(rr + pli, ("127.0.0.1", gw_video + 1))
+            video_rtcp.sendto(rawcaller.pli(next(iter(receiver.ssrcs))), ("127.0.0.1", gw_video + 1))
             while not [t for t in requests if t >= asked] and time.monotonic() - asked < WITHIN_S + 2:
                 time.sleep(0.01)
             got = [t for t in requests if t >= asked]
